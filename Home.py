@@ -1,0 +1,28 @@
+"""Landing page: a card per demo. Imports no torch, so it opens fast."""
+
+import streamlit as st
+
+from gallery.demos import DEMOS, card_of, sample_of
+
+st.set_page_config(page_title="Deep Learning Experiments Gallery", page_icon=":material/science:", layout="wide")
+
+st.title("Deep Learning Experiments Gallery")
+st.markdown(
+    "Small neural networks you can play with: each page loads a model trained offline on real data, "
+    "lets you drive it, explains what you see, and shows how well it does against a simple baseline."
+)
+
+columns = st.columns(3)
+for i, demo in enumerate(DEMOS):
+    with columns[i % 3].container(border=True, height=300):
+        st.subheader(demo.title, anchor=False)
+        st.write(demo.line)
+        if demo.page is None:
+            st.caption("Not built yet.")
+            continue
+        sample = sample_of(demo)
+        if sample:
+            st.markdown(sample)
+        elif card_of(demo) is None:
+            st.caption("The model is missing; the page explains how to rebuild it.")
+        st.page_link(demo.page, label="Open", icon=demo.icon)

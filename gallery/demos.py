@@ -1,0 +1,76 @@
+"""The gallery's catalogue: one entry per demo, read by the landing page (no heavy imports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gallery import registry
+
+
+@dataclass(frozen=True)
+class Demo:
+    title: str
+    line: str
+    page: str | None  # None: not built yet
+    artifact: str | None = None
+    icon: str = ":material/science:"
+
+
+DEMOS = (
+    Demo(
+        "Indian name generator",
+        "A GRU writes new Indian given names, by gender, one letter at a time.",
+        "pages/1_Names.py",
+        "names-gru",
+        ":material/badge:",
+    ),
+    Demo(
+        "Essay generator",
+        "A character-level LSTM streams prose in Paul Graham's voice.",
+        "pages/2_Essays.py",
+        "essays-lstm",
+        ":material/edit_note:",
+    ),
+    Demo("Skill neighbours", "word2vec, fastText and GloVe neighbours of job skills.", None, icon=":material/hub:"),
+    Demo("Embedding maps", "PCA, t-SNE and UMAP maps of skill embeddings.", None, icon=":material/scatter_plot:"),
+    Demo(
+        "VAE latent explorer",
+        "Slide through a variational autoencoder's latent space of faces and digits.",
+        None,
+        icon=":material/tune:",
+    ),
+    Demo(
+        "Attention heatmaps",
+        "Watch attention move across a German sentence as it is translated.",
+        None,
+        icon=":material/translate:",
+    ),
+    Demo(
+        "Classic experiments",
+        "Text and image classifiers from the original notebook, measured.",
+        None,
+        icon=":material/school:",
+    ),
+)
+
+
+def card_of(demo: Demo) -> dict | None:
+    """The artifact's card.json, or None when the artifact is missing or unreadable."""
+    if not demo.artifact:
+        return None
+    try:
+        return registry.read_json(registry.PRETRAINED / demo.artifact / "card.json")
+    except (OSError, ValueError):
+        return None
+
+
+def sample_of(demo: Demo) -> str | None:
+    """A short sample output taken from the card, for the landing page."""
+    card = card_of(demo)
+    samples = (card or {}).get("samples")
+    if not samples:
+        return None
+    if isinstance(samples, dict) and all(isinstance(v, list) for v in samples.values()):
+        return "  \n".join(f"*{k}:* " + ", ".join(v[:6]) for k, v in samples.items())
+    text = samples.get("0.8") or next(iter(samples.values()))
+    return "\u201c" + text[:220].replace("\n", " ").strip() + "\u2026\u201d"

@@ -1,0 +1,1 @@
+"""Paul Graham essay generator: a character-level LSTM and its n-gram baselines."""

@@ -1,0 +1,136 @@
+"""Loading the essay LSTM, generating text from it (streamed), and scoring text."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from gallery import charmodel
+from gallery.essays.data import clean_text
+from gallery.registry import build_from
+from gallery.text import CharVocab
+
+DEFAULT_ARTIFACT = "essays-lstm"
+MAX_LENGTH = 3000  # characters per request: keeps a page responsive
+MAX_PROMPT = 2000
+PARAGRAPH = "\n\n"
+
+
+@dataclass
+class EssayModel:
+    net: charmodel.CharRNN
+    vocab: CharVocab
+    card: dict
+
+
+@dataclass
+class Prompt:
+    text: str  # what the model is conditioned on (cleaned, never empty)
+    outside: list[str]  # characters of the raw prompt outside the alphabet (mapped or dropped)
+    note: str  # a sentence for the user, or ""
+
+
+@dataclass
+class Step:
+    char: str
+    prob: float  # probability the model gave the chosen character (at temperature 1)
+    top: list[tuple[str, float]]  # the most likely next characters at that position
+
+
+def load(name: str = DEFAULT_ARTIFACT, root=None) -> EssayModel:
+    return build_from(
+        name,
+        lambda art: EssayModel(
+            charmodel.build(art.config["model"], art.tensors), CharVocab(art.config["vocab"]), art.card
+        ),
+        root,
+    )
+
+
+def prepare_prompt(text: str, vocab: CharVocab) -> Prompt:
+    """Clean a user prompt the way training text was cleaned; empty means a paragraph break."""
+    raw = text or ""
+    outside = [c for c in dict.fromkeys(raw) if c not in vocab and c not in "\r\t"]
+    cleaned = "".join(c for c in clean_text(raw) if c in vocab)
+    notes = []
+    if len(cleaned) > MAX_PROMPT:
+        cleaned = cleaned[-MAX_PROMPT:]
+        notes.append(f"Only the last {MAX_PROMPT} characters of the prompt are used.")
+    if outside:
+        notes.append("Characters outside the model's alphabet were mapped to ASCII or dropped: " + " ".join(outside))
+    if not cleaned:
+        cleaned = PARAGRAPH
+        notes.append("The prompt was empty, so the text starts from a paragraph break.")
+    return Prompt(cleaned, outside, " ".join(notes))
+
+
+@torch.no_grad()
+def stream(
+    model: EssayModel,
+    prompt: str,
+    length: int = 300,
+    temperature: float = 0.8,
+    top_k: int = 0,
+    seed: int = 0,
+    top: int = 0,
+) -> Iterator[Step]:
+    """Yield generated characters one at a time, carrying the LSTM state (constant work per char).
+
+    ``prompt`` must already be in the vocabulary (see :func:`prepare_prompt`).
+    ``temperature`` 0 is greedy decoding. ``top`` > 0 also reports the top next characters.
+    """
+    length = max(0, min(int(length), MAX_LENGTH))
+    gen = torch.Generator().manual_seed(int(seed))
+    ids = torch.tensor([model.vocab.encode(prompt)])  # (1, P)
+    logits, state = model.net(ids)
+    logits = logits[:, -1]  # (1, V)
+    for _ in range(length):
+        nxt = charmodel.pick_next(logits, temperature, top_k, gen)  # (1,)
+        probs = F.softmax(logits[0], dim=-1)  # (V,)
+        best = []
+        if top:
+            p, i = torch.topk(probs, top)
+            best = [(model.vocab.chars[int(j)], float(q)) for q, j in zip(p, i)]
+        yield Step(model.vocab.chars[int(nxt)], float(probs[nxt]), best)
+        logits, state = model.net(nxt[:, None], state=state)
+        logits = logits[:, -1]
+
+
+def generate(model: EssayModel, prompt: str, **kwargs) -> str:
+    return "".join(step.char for step in stream(model, prompt, **kwargs))
+
+
+@torch.no_grad()
+def nats_per_char(net: charmodel.CharRNN, ids: torch.Tensor, chunk: int = 1024, streams: int = 1) -> float:
+    """Mean cross-entropy (nats) of predicting ids[1:] from what precedes them.
+
+    The text is cut into ``streams`` contiguous pieces advanced together in chunks,
+    carrying state across chunks, so every character sees its full history within its
+    stream. With one stream this is exactly the training loss on the whole sequence.
+    """
+    ids = ids.long()
+    per = (len(ids) - 1) // streams
+    if per < 1:
+        raise ValueError("need at least two characters to score")
+    x = ids[: per * streams].view(streams, per)  # (S, per)
+    y = ids[1 : per * streams + 1].view(streams, per)  # (S, per)
+    state, total = None, 0.0
+    for t in range(0, per, chunk):
+        logits, state = net(x[:, t : t + chunk], state=state)  # (S, c, V)
+        total += F.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y[:, t : t + chunk].reshape(-1), reduction="sum"
+        ).item()
+    return total / (per * streams)
+
+
+def score(model: EssayModel, text: str) -> dict:
+    """Score plain text with the same cleaning as training."""
+    cleaned = "".join(c for c in clean_text(text) if c in model.vocab)
+    if len(cleaned) < 2:
+        raise ValueError("the text has fewer than two usable characters after cleaning")
+    nats = nats_per_char(model.net, torch.tensor(model.vocab.encode(cleaned)))
+    return {"chars": len(cleaned) - 1, "nats_per_char": round(nats, 4), "bits_per_char": round(nats / math.log(2), 4)}

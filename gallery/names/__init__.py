@@ -1,0 +1,1 @@
+"""Indian name generator: character-level models conditioned on gender."""

@@ -1,0 +1,47 @@
+"""Streamlit pieces shared by the pages (the only gallery module that imports Streamlit)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gallery.registry import ArtifactError
+
+
+def load_or_stop(loader, *args):
+    """Call a (cached) loader; on a missing or broken artifact show why and how to rebuild, then stop this page."""
+    try:
+        return loader(*args)
+    except ArtifactError as err:
+        st.error(f"This demo's model is unavailable: artifact **{err.name}** {err.problem}.")
+        st.markdown("Rebuild it from the project folder with:")
+        st.code(err.rebuild, language="bash")
+        st.stop()
+
+
+def training_details(card: dict, metric_rows: list[tuple[str, object, object]], history_keys: tuple[str, ...]) -> None:
+    """The "how it was trained" section: metrics next to their baseline, curves, data and command."""
+    import pandas as pd
+    import plotly.express as px
+
+    st.markdown(
+        f"**Model:** {card['model']}, {card['parameters']:,} parameters. "
+        f"Trained in {card['train_seconds']:.0f} s on {card['hardware']}."
+    )
+    st.table(pd.DataFrame(metric_rows, columns=["metric", "this model", "baseline"]).set_index("metric"))
+    history = card.get("history") or []
+    if history:
+        frame = pd.DataFrame(history)
+        x = frame.columns[0]
+        fig = px.line(
+            frame,
+            x=x,
+            y=[k for k in history_keys if k in frame],
+            markers=True,
+            labels={"value": "nats per character", "variable": ""},
+            height=300,
+        )
+        st.plotly_chart(fig, width="stretch")
+    data = card["data"]
+    st.markdown(f"**Data:** {data['data']}. **Licence:** {data['licence']}.")
+    st.markdown("**Rebuild this artifact:**")
+    st.code(card["train_command"], language="bash")

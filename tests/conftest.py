@@ -1,0 +1,118 @@
+"""Fixtures the tests make themselves: tiny data sets and smoke-trained artifacts."""
+
+from __future__ import annotations
+
+import csv
+import random
+
+import pytest
+
+from gallery import DATA_ROOT
+
+FEMALE_ENDINGS = ["a", "i", "ika", "ita", "ini", "ya", "ti"]
+MALE_ENDINGS = ["esh", "endra", "ant", "an", "ul", "raj", "deep"]
+STEMS = ["ram", "sun", "pri", "kav", "man", "dev", "ash", "vij", "anj", "nik", "sur", "har", "mah", "raj", "sit"]
+NOISY_ROWS = [
+    ("smt. priya devi", "f"),
+    ("kumari anjali", "f"),
+    ("ramdin verma", "m"),
+    ("राम", "m"),
+    ("\ufffd\ufffd", "f"),
+    ("", "m"),
+    ("roop chand @ mamu", "m"),
+    ("mohd rafiq", "m"),
+    ("a1b2", "f"),
+]
+
+ESSAY_PARAGRAPHS = [
+    "**Why startups win**\n\nA startup is a company designed to grow fast. Being newly founded does not in itself "
+    "make a company a startup. Nor is it necessary for a startup to work on technology.",
+    "The only essential thing is growth. Everything else we associate with startups follows from growth. "
+    "If you want to start one it's important to understand that \\[1\\].",
+    "Most of the time, the way to get _big_ ideas is to notice small things. Don\u2019t ignore what bothers you.",
+    "When I was in college I thought programming was about proofs. It isn't; it's more like painting.",
+]
+
+needs_shared_data = pytest.mark.skipif(
+    not (DATA_ROOT / "indian_names").is_dir() or not (DATA_ROOT / "paul_graham").is_dir(),
+    reason=f"the full data sets are not at {DATA_ROOT} (set GALLERY_DATA to their folder)",
+)
+
+
+@pytest.fixture(scope="session")
+def names_dir(tmp_path_factory):
+    """Two CSVs shaped like the real ones: synthetic names plus the kinds of noise the real data has."""
+    folder = tmp_path_factory.mktemp("indian_names")
+    rng = random.Random(0)
+    for file_name, gender, endings in (
+        ("Indian-Female-Names.csv", "f", FEMALE_ENDINGS),
+        ("Indian-Male-Names.csv", "m", MALE_ENDINGS),
+    ):
+        rows = [(rng.choice(STEMS) + rng.choice(endings), gender) for _ in range(600)]
+        rows += [r for r in NOISY_ROWS if r[1] == gender]
+        with open(folder / file_name, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["name", "gender", "race"])
+            writer.writerows((name, g, "indian") for name, g in rows)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def essays_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("paul_graham")
+    rng = random.Random(0)
+    with open(folder / "paul_graham_essays.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "title", "date", "text"])
+        for i in range(20):
+            text = "\n\n".join(rng.choice(ESSAY_PARAGRAPHS) for _ in range(12))
+            writer.writerow([f"essay{i}", f"Essay {i}", "2020", text])
+    return folder
+
+
+@pytest.fixture(scope="session")
+def smoke_root(tmp_path_factory, names_dir, essays_dir):
+    """A pretrained/ folder filled by the real trainers in --smoke mode."""
+    from trainers import essays, names
+
+    root = tmp_path_factory.mktemp("pretrained")
+    ckpt = tmp_path_factory.mktemp("checkpoints")
+    for kind in ("gru", "rnn", "bigram"):
+        names.main(
+            [
+                "--smoke",
+                "--model",
+                kind,
+                "--data-dir",
+                str(names_dir),
+                "--out",
+                str(root / f"names-{kind}"),
+                "--checkpoint",
+                str(ckpt / f"names-{kind}.pt"),
+            ]
+        )
+    essays.main(
+        [
+            "--smoke",
+            "--data-dir",
+            str(essays_dir),
+            "--out",
+            str(root / "essays-lstm"),
+            "--checkpoint",
+            str(ckpt / "essays.pt"),
+        ]
+    )
+    return root
+
+
+@pytest.fixture
+def use_smoke_artifacts(smoke_root, monkeypatch):
+    """Point the registry (and so the pages and the CLI) at the smoke artifacts."""
+    import streamlit as st
+
+    from gallery import registry
+
+    monkeypatch.setattr(registry, "PRETRAINED", smoke_root)
+    st.cache_resource.clear()
+    yield smoke_root
+    st.cache_resource.clear()

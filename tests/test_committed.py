@@ -1,0 +1,61 @@
+"""The committed artifacts in pretrained/: they load, their cards meet the floors, and the cards' numbers
+are reproduced on the held-out data (skipped, with the reason, when ../shared/data is absent)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gallery import registry
+from gallery.essays import data as essay_data
+from gallery.essays import model as essays
+from gallery.names import data as name_data
+from gallery.names import model as names
+from tests.conftest import needs_shared_data
+from trainers.names import mean_nll
+
+NAME_ARTIFACTS = [f"names-{kind}" for kind in names.MODELS]
+
+
+@pytest.mark.parametrize("artifact", [*NAME_ARTIFACTS, "essays-lstm"])
+def test_committed_artifact_is_intact(artifact):
+    registry.load_artifact(artifact)
+    assert not registry.read_json(registry.PRETRAINED / artifact / "card.json")["smoke"]
+
+
+def test_default_name_model_card_meets_the_floors():
+    m = names.load().card["metrics"]
+    assert m["test_nll_per_char"] <= 0.85 * m["bigram_test_nll_per_char"]
+    assert m["gender_accuracy"] >= 0.85
+    assert m["novel_fraction"] >= 0.5
+
+
+def test_essay_card_meets_the_floors():
+    card = essays.load().card
+    nats = card["metrics"]["validation_nats_per_char"]
+    assert nats <= 1.55
+    assert nats < card["baselines"]["ngram5"]["nats_per_char"] - 0.1
+    assert nats < card["baselines"]["unigram"]["nats_per_char"]
+
+
+@needs_shared_data
+@pytest.mark.parametrize("artifact", NAME_ARTIFACTS)
+def test_name_card_is_reproduced_on_the_test_split(artifact):
+    model = names.load(artifact)
+    test = name_data.split_pairs(name_data.load_pairs(), seed=0)["test"]
+    m = model.card["metrics"]
+    with torch.no_grad():
+        assert mean_nll(model.net, test) == pytest.approx(m["test_nll_per_char"], abs=2e-3)
+        assert names.gender_accuracy(model.net, test) == pytest.approx(m["gender_accuracy"], abs=2e-3)
+    novel = sum(r["novel"] for r in names.sample(model, n=1000, temperature=1.0, seed=0)) / 1000
+    assert novel == pytest.approx(m["novel_fraction"], abs=1e-3)
+
+
+@needs_shared_data
+def test_essay_card_is_reproduced_on_the_validation_essays():
+    model = essays.load()
+    _, val = essay_data.split_essays(essay_data.load_essays(), seed=0)
+    ids = torch.tensor(model.vocab.encode(essay_data.join(val)))
+    nats = essays.nats_per_char(model.net, ids, chunk=512, streams=32)
+    assert nats == pytest.approx(model.card["metrics"]["validation_nats_per_char"], abs=2e-3)
+    assert nats <= 1.55

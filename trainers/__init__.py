@@ -1,0 +1,1 @@
+"""Offline trainers: read ../shared/data (or --data-dir), write pretrained/<artifact>/."""
