@@ -79,6 +79,15 @@ def config_dict(model: CharRNN) -> dict:
     return asdict(model.cfg)
 
 
+def select_rows(state, keep):
+    """Keep some batch rows of a recurrent state: None, a tensor (L, B, H), or an LSTM's (h, c) pair."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s[:, keep] for s in state)
+    return state[:, keep]
+
+
 def pick_next(logits, temperature: float = 1.0, top_k: int = 0, generator=None):
     """Sample one index per row. logits (B, V) -> (B,). temperature 0 means greedy."""
     if temperature <= 0:

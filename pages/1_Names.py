@@ -79,7 +79,7 @@ with right:
     )
     picked = rows[choice]
     steps = names.next_char_steps(model, picked["name"], picked["gender"], top=len(names.VOCAB))
-    letters = [label for label, _ in sorted(steps[0]["top"])]
+    letters = ["end", *sorted(c for c, _ in steps[0]["top"] if c != "end")]
     z = [[dict(s["top"])[c] for s in steps] for c in letters]  # (letters, steps)
     columns = [f"{i}. {s['context'] or '(start)'}" for i, s in enumerate(steps)]
     fig = go.Figure(
@@ -150,6 +150,7 @@ with st.expander("How it was trained"):
                 m["bigram_test_nll_per_char_by_gender"]["male"],
             ),
             ("gender accuracy", m["gender_accuracy"], m["bigram_gender_accuracy"]),
+            ("gender accuracy of a char n-gram classifier (reference)", "-", m.get("classifier_gender_accuracy", "-")),
             ("new names among 1,000 samples", m["novel_fraction"], "-"),
         ],
         ("train_loss", "val_nll"),

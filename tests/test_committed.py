@@ -59,3 +59,11 @@ def test_essay_card_is_reproduced_on_the_validation_essays():
     nats = essays.nats_per_char(model.net, ids, chunk=512, streams=32)
     assert nats == pytest.approx(model.card["metrics"]["validation_nats_per_char"], abs=2e-3)
     assert nats <= 1.55
+
+
+def test_readme_model_table_matches_the_cards():
+    from tools.model_table import rows
+
+    readme = (registry.PRETRAINED.parent / "README.md").read_text(encoding="utf-8")
+    for row in rows():
+        assert row in readme, f"README's model table is stale; regenerate it with python -m tools.model_table: {row}"

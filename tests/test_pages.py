@@ -47,6 +47,12 @@ def test_names_page_generates_and_reacts_to_controls(use_smoke_artifacts):
     at.selectbox(key="pick").select(3)
     at.run()
     assert not at.exception
+    for kind in ("rnn", "bigram"):
+        at.selectbox(key="model").select(kind)
+        at.button[0].click()
+        at.run()
+        assert not at.exception, at.exception
+        assert len(at.dataframe[0].value) == 7
 
 
 def test_names_page_explains_a_bad_prefix(use_smoke_artifacts):

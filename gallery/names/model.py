@@ -148,18 +148,19 @@ def sample(
     nll = -prefix_logp
     logits = logits[:, -1]  # (B, V)
     out = torch.zeros(n, max_len - len(prefix), dtype=torch.long)  # generated ids, END-padded
-    alive = torch.ones(n, dtype=torch.bool)
+    rows = torch.arange(n)  # the rows still writing; finished names drop out of the batch
     for t in range(out.shape[1]):
-        nxt = torch.where(alive, charmodel.pick_next(logits, temperature, top_k, gen), END)  # (B,)
-        nll -= alive * F.log_softmax(logits, -1).gather(1, nxt[:, None]).squeeze(1)
-        out[:, t] = nxt
-        alive &= nxt != END
-        if not alive.any():
+        nxt = charmodel.pick_next(logits, temperature, top_k, gen)  # (A,)
+        nll[rows] -= F.log_softmax(logits, -1).gather(1, nxt[:, None]).squeeze(1)
+        out[rows, t] = nxt
+        going = nxt != END
+        if not going.any():
             break
-        logits, state = model.net(nxt[:, None], cls, state)
+        rows, nxt, state = rows[going], nxt[going], charmodel.select_rows(state, going)
+        logits, state = model.net(nxt[:, None], cls[rows], state)
         logits = logits[:, -1]
     else:  # names cut at max_len: score their end step too, as score() does
-        nll -= alive * F.log_softmax(logits, -1)[:, END]
+        nll[rows] -= F.log_softmax(logits, -1)[:, END]
     names = [prefix + VOCAB.decode(row).split(".")[0] for row in out.tolist()]
     genders = [GENDERS[c] for c in cls.tolist()]
     scores = (nll / torch.tensor([len(nm) + 1 for nm in names])).tolist()
