@@ -8,6 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gallery import charmodel
 from gallery.essays import data
 from gallery.essays import model as essays
 from gallery.essays.ngram import NGram, unigram_nats
@@ -120,3 +121,20 @@ def test_smoke_artifact_card(lstm):
     assert card["metrics"]["validation_bits_per_char"] == pytest.approx(
         card["metrics"]["validation_nats_per_char"] / math.log(2), abs=1e-3
     )
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(torch.float32, 1e-5), (torch.bfloat16, 0.05)])
+def test_stepper_matches_the_full_forward_pass(dtype, tolerance):
+    torch.manual_seed(0)
+    net = charmodel.CharRNN(charmodel.CharRNNConfig(96, "lstm", 16, 128, 2)).eval()
+    ids = torch.randint(0, 96, (3, 40))  # (B, T)
+    stepper = charmodel.LSTMStepper(net, dtype)
+    with torch.no_grad():
+        full, _ = net(ids)  # (B, T, V)
+        zeros = [torch.zeros(3, 128)] * 2
+        state, steps = (zeros, zeros), []
+        for t in range(ids.shape[1]):
+            logits, state = stepper.step(ids[:, t], state)
+            steps.append(logits)
+    diff = (F.log_softmax(torch.stack(steps, 1), -1) - F.log_softmax(full, -1)).abs().max().item()
+    assert diff < tolerance

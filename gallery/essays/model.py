@@ -26,6 +26,9 @@ class EssayModel:
     vocab: CharVocab
     card: dict
 
+    def __post_init__(self):
+        self.stepper = charmodel.LSTMStepper(self.net)
+
 
 @dataclass
 class Prompt:
@@ -86,8 +89,8 @@ def stream(
     length = max(0, min(int(length), MAX_LENGTH))
     gen = torch.Generator().manual_seed(int(seed))
     ids = torch.tensor([model.vocab.encode(prompt)])  # (1, P)
-    logits, state = model.net(ids)
-    logits = logits[:, -1]  # (1, V)
+    logits, state = model.net(ids)  # the prompt in one pass
+    logits, state = logits[:, -1], charmodel.LSTMStepper.from_torch_state(state)  # (1, V)
     for _ in range(length):
         nxt = charmodel.pick_next(logits, temperature, top_k, gen)  # (1,)
         probs = F.softmax(logits[0], dim=-1)  # (V,)
@@ -96,8 +99,7 @@ def stream(
             p, i = torch.topk(probs, top)
             best = [(model.vocab.chars[int(j)], float(q)) for q, j in zip(p, i)]
         yield Step(model.vocab.chars[int(nxt)], float(probs[nxt]), best)
-        logits, state = model.net(nxt[:, None], state=state)
-        logits = logits[:, -1]
+        logits, state = model.stepper.step(nxt, state)
 
 
 def generate(model: EssayModel, prompt: str, **kwargs) -> str:
