@@ -112,6 +112,8 @@ def test_cli_generate_and_errors(smoke_root, tmp_path):
     assert code == 0 and len(result["text"]) == 50
     code, result = run_cli("essays", "score", "--file", str(tmp_path / "missing.txt"), root=smoke_root)
     assert code == 1 and "cannot read" in result["error"]
+    code, result = run_cli("essays", "generate", "--temperature", "-1", root=smoke_root)
+    assert code == 1 and "negative" in result["error"]
 
 
 def test_smoke_artifact_card(lstm):

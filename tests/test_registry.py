@@ -68,3 +68,14 @@ def test_incomplete_and_unreadable_artifacts(tmp_path):
     (folder / "card.json").write_text(json.dumps(card))
     with pytest.raises(ArtifactError, match="no weights_sha256"):
         registry.check_artifact("demo-tiny", tmp_path)
+
+
+def test_cli_lists_artifacts_and_their_state(smoke_root, tmp_path):
+    from tests.test_names import run_cli
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(smoke_root, root)
+    (root / "names-rnn" / "card.json").write_text("{}")
+    code, rows = run_cli("list", root=root)
+    state = {r["artifact"]: r["ok"] for r in rows}
+    assert code == 0 and state["names-gru"] and state["essays-lstm"] and not state["names-rnn"]

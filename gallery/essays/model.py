@@ -86,6 +86,8 @@ def stream(
     ``prompt`` must already be in the vocabulary (see :func:`prepare_prompt`).
     ``temperature`` 0 is greedy decoding. ``top`` > 0 also reports the top next characters.
     """
+    if temperature < 0 or top_k < 0:
+        raise ValueError("Temperature and top-k must not be negative.")
     length = max(0, min(int(length), MAX_LENGTH))
     gen = torch.Generator().manual_seed(int(seed))
     ids = torch.tensor([model.vocab.encode(prompt)])  # (1, P)
