@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from gallery.demos import DEMOS, card_of, sample_of
+from gallery.demos import DEMOS, card_of, headline_of, sample_of
 
 st.set_page_config(page_title="Deep Learning Experiments Gallery", page_icon=":material/science:", layout="wide")
 
@@ -14,15 +14,16 @@ st.markdown(
 
 columns = st.columns(3)
 for i, demo in enumerate(DEMOS):
-    with columns[i % 3].container(border=True, height=300):
+    with columns[i % 3].container(border=True, height=320):
         st.subheader(demo.title, anchor=False)
         st.write(demo.line)
         if demo.page is None:
             st.caption("Not built yet.")
             continue
-        sample = sample_of(demo)
-        if sample:
-            st.markdown(sample)
-        elif card_of(demo) is None:
+        card = card_of(demo)
+        if card is None:
             st.caption("The model is missing; the page explains how to rebuild it.")
+        else:
+            st.markdown(sample_of(card) or "")
+            st.caption(headline_of(card) or "")
         st.page_link(demo.page, label="Open", icon=demo.icon)

@@ -64,10 +64,21 @@ def card_of(demo: Demo) -> dict | None:
         return None
 
 
-def sample_of(demo: Demo) -> str | None:
-    """A short sample output taken from the card, for the landing page."""
-    card = card_of(demo)
-    samples = (card or {}).get("samples")
+def headline_of(card: dict) -> str | None:
+    """One measured number against its baseline, from a card."""
+    m = card.get("metrics", {})
+    if "test_nll_per_char" in m:
+        return f"Held-out test: {m['test_nll_per_char']:.2f} nats/letter (bigram {m['bigram_test_nll_per_char']:.2f})"
+    if "validation_nats_per_char" in m:
+        ngram = next(((k, v) for k, v in card["baselines"].items() if k.startswith("ngram")), None)
+        versus = f" ({ngram[0]} {ngram[1]['nats_per_char']:.2f})" if ngram else ""
+        return f"Held-out essays: {m['validation_nats_per_char']:.2f} nats/char{versus}"
+    return None
+
+
+def sample_of(card: dict) -> str | None:
+    """A short sample output taken from a card, for the landing page."""
+    samples = card.get("samples")
     if not samples:
         return None
     if isinstance(samples, dict) and all(isinstance(v, list) for v in samples.values()):
