@@ -15,7 +15,10 @@ def rows() -> list[str]:
                 f"test NLL {m['test_nll_per_char']} nats/char; gender accuracy {m['gender_accuracy']}; "
                 f"new names {m['novel_fraction']}"
             )
-            baseline = f"bigram: NLL {m['bigram_test_nll_per_char']}; gender accuracy {m['bigram_gender_accuracy']}"
+            baseline = (
+                f"bigram: NLL {m['bigram_test_nll_per_char']}, gender accuracy {m['bigram_gender_accuracy']}; "
+                f"gender classifier (reference): {m['classifier_gender_accuracy']}"
+            )
         else:
             b = card["baselines"]
             quality = f"validation {m['validation_nats_per_char']} nats/char ({m['validation_bits_per_char']} bits)"

@@ -37,14 +37,17 @@ def parse_args(argv=None):
     g.add_argument("--embed", type=int, default=64)
     g.add_argument("--dropout", type=float, default=0.1)
     g = p.add_argument_group("optimisation")
-    g.add_argument("--epochs", type=float, default=8.0, help="passes over the training characters")
+    g.add_argument("--epochs", type=float, default=6.0, help="passes over the training characters")
     g.add_argument("--minutes", type=float, default=0, help="stop early after this many minutes (0: no limit)")
     g.add_argument("--batch", type=int, default=64)
     g.add_argument("--seq", type=int, default=256, help="characters per training sequence (truncated BPTT)")
     g.add_argument("--lr", type=float, default=3e-3)
-    g.add_argument("--eval-every", type=int, default=200)
+    g.add_argument("--eval-every", type=int, default=100)
     g.add_argument("--ngram-order", type=int, default=5)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.model != "lstm":
+        p.error("--model must be lstm (the only essay model)")
+    return args
 
 
 def load_split(args):

@@ -252,8 +252,8 @@ def main(argv=None):
         net, history = train_rnn(args, splits, device, ckpt_path)
         seconds = sum(h["seconds"] for h in history)  # per-epoch times, so epochs before a --resume count too
         net = net.cpu()
-        net.load_state_dict({k: v.half().float() for k, v in net.state_dict().items()})  # as stored
         config = {"kind": "charrnn", "model": charmodel.config_dict(net)}
+    net.load_state_dict({k: v.half().float() for k, v in net.state_dict().items()})  # measure it as stored
     metrics = evaluate(net, splits, bigram, args.seed)
     config["train_names"] = sorted({n for n, _ in splits["train"]})
     card = {
