@@ -64,6 +64,11 @@ if prompt.note:
 steps = []
 
 
+def as_markdown(text: str) -> str:
+    """Keep the essays' light markdown (bold, italics) but not LaTeX ($) or strike-through (~)."""
+    return text.replace("$", "\\$").replace("~", "\\~")
+
+
 def chunks():
     """Stream the text a few characters at a time, keeping every step for the views below."""
     buffer = ""
@@ -73,9 +78,9 @@ def chunks():
         steps.append(step)
         buffer += step.char
         if len(buffer) >= 8:
-            yield buffer.replace("$", "\\$")
+            yield as_markdown(buffer)
             buffer = ""
-    yield buffer.replace("$", "\\$")
+    yield as_markdown(buffer)
 
 
 with st.container(border=True):
@@ -85,12 +90,12 @@ with st.container(border=True):
 
 def coloured(steps) -> str:
     """HTML: each generated character on a background whose strength is 1 - P(char)."""
-    spans = []
-    for s in steps:
-        alpha = round(1 - s.prob, 2)
-        char = "<br>" if s.char == "\n" else html.escape(s.char).replace(" ", "&nbsp;")
-        spans.append(f'<span title="P={s.prob:.2f}" style="background: rgba(228,87,46,{alpha})">{char}</span>')
-    return '<div style="font-family: monospace; line-height: 1.6">' + "".join(spans) + "</div>"
+    spans = [
+        f'<span title="P={s.prob:.2f}" style="background: rgba(228,87,46,{1 - s.prob:.2f})">'
+        f"{html.escape(s.char)}</span>"
+        for s in steps
+    ]
+    return '<div style="font-family: monospace; white-space: pre-wrap; line-height: 1.6">' + "".join(spans) + "</div>"
 
 
 tab_colour, tab_next, tab_greedy = st.tabs(["Surprise per character", "What comes next", "Greedy vs sampled"])
