@@ -57,7 +57,8 @@ def test_name_card_is_reproduced_on_the_test_split(artifact):
         assert mean_nll(model.net, test) == pytest.approx(m["test_nll_per_char"], abs=2e-3)
         assert names.gender_accuracy(model.net, test) == pytest.approx(m["gender_accuracy"], abs=2e-3)
     novel = sum(r["novel"] for r in names.sample(model, n=1000, temperature=1.0, seed=0)) / 1000
-    assert novel == pytest.approx(m["novel_fraction"], abs=1e-3)
+    # Sampling may branch differently on another CPU's float rounding; 0.03 is three standard errors.
+    assert novel == pytest.approx(m["novel_fraction"], abs=0.03)
 
 
 @needs_shared_data
