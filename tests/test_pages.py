@@ -72,6 +72,8 @@ def test_essays_page_streams_and_handles_odd_prompts(use_smoke_artifacts):
     at.run()
     assert not at.exception, at.exception
     assert "\u4e2d" in at.info[0].value
+    greedy, sampled = at.text[0].value, at.text[1].value
+    assert len(greedy) == len(sampled) == 100 and greedy != sampled
     at.text_area(key="prompt").input("")
     at.button[0].click()
     at.run()
