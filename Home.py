@@ -14,7 +14,7 @@ st.markdown(
 
 columns = st.columns(3)
 for i, demo in enumerate(DEMOS):
-    with columns[i % 3].container(border=True, height=320):
+    with columns[i % 3].container(border=True, height=330):
         st.subheader(demo.title, anchor=False)
         st.write(demo.line)
         if demo.page is None:

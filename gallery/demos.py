@@ -83,5 +83,5 @@ def sample_of(card: dict) -> str | None:
         return None
     if isinstance(samples, dict) and all(isinstance(v, list) for v in samples.values()):
         return "  \n".join(f"*{k}:* " + ", ".join(v[:6]) for k, v in samples.items())
-    text = samples.get("0.8") or next(iter(samples.values()))
-    return "\u201c" + text[:220].replace("\n", " ").strip() + "\u2026\u201d"
+    text = (samples.get("0.8") or next(iter(samples.values()))).replace("\n", " ").strip()
+    return "\u201c\u2026" + text[:140].rsplit(" ", 1)[0] + "\u2026\u201d"  # a continuation, cut at a word

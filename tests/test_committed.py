@@ -43,7 +43,7 @@ def test_essay_card_meets_the_floors():
     card = essays.load().card
     nats = card["metrics"]["validation_nats_per_char"]
     assert nats <= 1.55
-    assert nats < card["baselines"]["ngram5"]["nats_per_char"] - 0.1
+    assert nats <= 0.95 * card["baselines"]["ngram5"]["nats_per_char"]  # at least 5% below the 5-gram
     assert nats < card["baselines"]["unigram"]["nats_per_char"]
 
 
