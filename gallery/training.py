@@ -31,10 +31,10 @@ def hardware(device: torch.device) -> str:
     return f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
 
 
-def command_line() -> str:
+def command_line(demo: str, argv: list[str] | None) -> str:
     """The exact command that ran this trainer, for the card."""
-    module = Path(sys.argv[0]).stem if sys.argv[0].endswith(".py") else sys.argv[0]
-    return "python -m trainers." + module + " " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    args = sys.argv[1:] if argv is None else argv
+    return " ".join(["python", "-m", f"trainers.{demo}", *map(shlex.quote, args)])
 
 
 def data_files(paths: list[Path]) -> list[dict]:

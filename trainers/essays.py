@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -47,10 +48,21 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.model != "lstm":
         p.error("--model must be lstm (the only essay model)")
+    args.command = training.command_line("essays", argv)
     return args
 
 
-def load_split(args):
+@dataclass
+class Corpus:
+    train: list[dict]  # essays
+    val: list[dict]  # whole essays held out
+    train_text: str
+    val_text: str
+    train_ids: torch.Tensor  # (N,)
+    val_ids: torch.Tensor  # (M,)
+
+
+def load_corpus(args, vocab: CharVocab) -> Corpus:
     try:
         essays = data.load_essays(args.data_dir)
     except FileNotFoundError as err:
@@ -59,7 +71,8 @@ def load_split(args):
     train_text, val_text = data.join(train), data.join(val)
     if args.smoke:
         train_text, val_text = train_text[:20_000], val_text[:4_000]
-    return train, val, train_text, val_text
+    encode = lambda text: torch.tensor(vocab.encode(text))  # noqa: E731
+    return Corpus(train, val, train_text, val_text, encode(train_text), encode(val_text))
 
 
 def lr_at(step: int, total: int, peak: float, warmup: int = 50) -> float:
@@ -92,18 +105,22 @@ def main(argv=None):
     training.seed_everything(args.seed)
     device = training.resolve_device(args.device)
     out, ckpt_path = training.artifact_paths(args, "essays")
-    train, val, train_text, val_text = load_split(args)
     vocab = CharVocab(data.ALPHABET)
-    train_ids = torch.tensor(vocab.encode(train_text))
-    val_ids = torch.tensor(vocab.encode(val_text))
+    corpus = load_corpus(args, vocab)
     print(
-        f"train: {len(train)} essays, {len(train_ids):,} chars; validation: {len(val)} essays, {len(val_ids):,} chars"
+        f"train: {len(corpus.train)} essays, {len(corpus.train_ids):,} chars; "
+        f"validation: {len(corpus.val)} essays, {len(corpus.val_ids):,} chars"
     )
+    net, history, seconds = train(args, corpus, len(vocab), device, ckpt_path)
+    write_artifact(args, net.cpu(), vocab, corpus, history, seconds, device, out)
 
-    cfg = charmodel.CharRNNConfig(len(vocab), "lstm", args.embed, args.hidden, args.layers, args.dropout)
+
+def train(args, corpus: Corpus, vocab_size: int, device, ckpt_path):
+    """Truncated-BPTT training on random windows, with checkpoints every --eval-every steps."""
+    cfg = charmodel.CharRNNConfig(vocab_size, "lstm", args.embed, args.hidden, args.layers, args.dropout)
     net = charmodel.CharRNN(cfg).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=0.01)
-    total_steps = max(1, int(args.epochs * len(train_ids) / (args.batch * args.seq)))
+    total_steps = max(1, int(args.epochs * len(corpus.train_ids) / (args.batch * args.seq)))
     gen = torch.Generator().manual_seed(args.seed)
     step, history, elapsed = 0, [], 0.0
     ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
@@ -120,9 +137,9 @@ def main(argv=None):
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(step, total_steps, args.lr)
-        x, y = random_batch(train_ids, args.batch, args.seq, gen)
+        x, y = random_batch(corpus.train_ids, args.batch, args.seq, gen)
         logits, _ = net(x.to(device))  # (B, T, V)
-        loss = F.cross_entropy(logits.reshape(-1, len(vocab)), y.to(device).reshape(-1))
+        loss = F.cross_entropy(logits.reshape(-1, vocab_size), y.to(device).reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
@@ -131,7 +148,7 @@ def main(argv=None):
         done = step + 1
         out_of_time = args.minutes and time.time() - start > args.minutes * 60
         if done % args.eval_every == 0 or done == total_steps or out_of_time:
-            val_nats = evaluate(net, val_ids[:200_000].to(device))
+            val_nats = evaluate(net, corpus.val_ids[:200_000].to(device))
             history.append({"step": done, "train_loss": round(loss.item(), 4), "val_nats": round(val_nats, 4)})
             bar.write(f"step {done}: train {loss.item():.3f}, validation {val_nats:.3f} nats/char")
             training.save_checkpoint(
@@ -146,35 +163,18 @@ def main(argv=None):
         if out_of_time:
             print(f"stopping: time budget of {args.minutes} minutes spent")
             break
-    train_seconds = time.time() - start
-    write_artifact(
-        args,
-        net.cpu(),
-        vocab,
-        train,
-        val,
-        train_text,
-        val_text,
-        train_ids,
-        val_ids,
-        history,
-        train_seconds,
-        device,
-        out,
-    )
+    return net, history, time.time() - start
 
 
-def write_artifact(
-    args, net, vocab, train, val, train_text, val_text, train_ids, val_ids, history, seconds, device, out
-):
+def write_artifact(args, net, vocab, corpus: Corpus, history, seconds, device, out):
     # Evaluate the weights as they will be stored (float16), on the whole validation text.
     state = {k: v.half().float() for k, v in net.state_dict().items()}
     net.load_state_dict(state)
     net.eval()
-    model_nats = evaluate(net, val_ids)
+    model_nats = evaluate(net, corpus.val_ids)
     print("fitting baselines ...")
-    ngram_nats = NGram(args.ngram_order, data.ALPHABET).fit(train_text).nats(val_text)
-    uni_nats = unigram_nats(train_text, val_text, data.ALPHABET)
+    ngram_nats = NGram(args.ngram_order, data.ALPHABET).fit(corpus.train_text).nats(corpus.val_text)
+    uni_nats = unigram_nats(corpus.train_text, corpus.val_text, data.ALPHABET)
     em = essay_model.EssayModel(net, vocab, {})
     samples = {
         str(t): essay_model.generate(em, "The most important thing", length=300, temperature=t, seed=args.seed)
@@ -186,16 +186,16 @@ def write_artifact(
         "task": "character-level language model of Paul Graham's essays",
         "model": f"LSTM {args.layers}x{args.hidden}, embedding {args.embed}",
         "parameters": net.num_parameters(),
-        "train_command": training.command_line(),
+        "train_command": args.command,
         "hardware": training.hardware(device),
         "train_seconds": round(seconds),
         "data": {
             **LICENCE,
             "files": training.data_files([(args.data_dir or data.DEFAULT_DATA_DIR) / data.CSV_NAME]),
-            "train_essays": len(train),
-            "train_chars": len(train_ids),
-            "validation_essays": [e["title"] for e in val],
-            "validation_chars": len(val_ids),
+            "train_essays": len(corpus.train),
+            "train_chars": len(corpus.train_ids),
+            "validation_essays": [e["title"] for e in corpus.val],
+            "validation_chars": len(corpus.val_ids),
         },
         "metrics": {
             "validation_nats_per_char": round(model_nats, 4),

@@ -51,6 +51,7 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if args.model not in names_model.MODELS:
         p.error(f"--model must be one of {', '.join(names_model.MODELS)}")
+    args.command = training.command_line("names", argv)
     return args
 
 
@@ -261,7 +262,7 @@ def main(argv=None):
         "task": "character-level model of Indian given names, conditioned on gender",
         "model": describe(args.model, net),
         "parameters": sum(t.numel() for t in net.state_dict().values()),
-        "train_command": training.command_line(),
+        "train_command": args.command,
         "hardware": training.hardware(device),
         "train_seconds": round(seconds, 1),
         "data": {

@@ -89,8 +89,9 @@ def encode_batch(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
 
 def nll_per_name(net: nn.Module, names: list[str], genders: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     """Total NLL in nats of each name including its end step -> (nll (B,), steps (B,))."""
-    x, y = encode_batch(names)
-    logits, _ = net(x, gender_ids(genders))  # (B, T, V)
+    device = next(iter(net.state_dict().values())).device  # trainers may run on a GPU
+    x, y = (t.to(device) for t in encode_batch(names))
+    logits, _ = net(x, gender_ids(genders).to(device))  # (B, T, V)
     nll = F.cross_entropy(logits.transpose(1, 2), y.clamp(min=0), reduction="none")  # (B, T)
     mask = y >= 0
     return (nll * mask).sum(1), mask.sum(1)
