@@ -1,0 +1,28 @@
+"""The real app in a real browser: every page renders, with its demo working, and no exception box."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tools.browser import CHROMIUM, PAGES, browser_page, running_app, visit
+
+pytest.importorskip("playwright", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+
+
+def test_every_page_renders_in_chromium():
+    with running_app() as url, browser_page() as page:
+        for path in PAGES.values():
+            assert visit(page, f"{url}/{path}"), f"exception shown on /{path}"
+            if path == "Names":
+                assert page.get_by_text("Next-letter probabilities").count() >= 1
+                page.get_by_role("textbox", name="Starts with").fill("ra")
+                page.get_by_role("button", name="Generate").click()
+                page.wait_for_timeout(3000)
+                assert page.locator("[data-testid='stException']").count() == 0
+            if path == "Essays":
+                assert page.get_by_text("Greedy vs sampled").count() >= 1

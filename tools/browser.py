@@ -1,0 +1,80 @@
+"""The running app in headless Chromium: shared by tools/screenshot.py and tests/test_browser.py.
+
+Uses Debian's chromium (apt-get install chromium) through Playwright's Python package;
+never `playwright install`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = {"home": "", "names": "Names", "essays": "Essays"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(seconds: float = 60):
+    """Start `streamlit run Home.py` on a free port; yield its URL; stop it afterwards."""
+    port = free_port()
+    url = f"http://localhost:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.time() + seconds
+        while True:
+            try:
+                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                break
+            except OSError:
+                if time.time() > deadline or server.poll() is not None:
+                    raise RuntimeError(f"the app did not start at {url}") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def browser_page(width: int = 1400, height: int = 1000):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
+
+
+def visit(page, url: str, settle_ms: int = 6000) -> bool:
+    """Open a page, let models load and charts draw; True if Streamlit shows no exception box."""
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp']")
+    page.wait_for_timeout(settle_ms)
+    return page.locator("[data-testid='stException']").count() == 0
