@@ -41,7 +41,8 @@ st.selectbox(
     format_func=lambda s: s or "(empty: start a new paragraph)",
 )
 with st.form("controls"):
-    raw_prompt = st.text_area("Opening", OPENINGS[0], key="prompt", max_chars=essays.MAX_PROMPT, height=80)
+    st.session_state.setdefault("prompt", OPENINGS[0])  # set here, not as a default, so openings can replace it
+    raw_prompt = st.text_area("Opening", key="prompt", max_chars=essays.MAX_PROMPT, height=80)
     c1, c2, c3, c4 = st.columns(4)
     length = c1.slider("Length (characters)", 50, essays.MAX_LENGTH, 500, 50, key="length")
     temperature = c2.slider(

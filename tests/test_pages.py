@@ -66,6 +66,9 @@ def test_names_page_explains_a_bad_prefix(use_smoke_artifacts):
 
 def test_essays_page_streams_and_handles_odd_prompts(use_smoke_artifacts):
     at = run_page("pages/2_Essays.py")
+    at.selectbox(key="opening").select("Most people who want to get rich")
+    at.run()
+    assert at.text_area(key="prompt").value == "Most people who want to get rich" and not at.warning
     at.text_area(key="prompt").input("Caf\u00e9 \u4e2d how to")
     at.slider(key="length").set_value(100)
     at.button[0].click()

@@ -33,7 +33,6 @@ class EssayModel:
 @dataclass
 class Prompt:
     text: str  # what the model is conditioned on (cleaned, never empty)
-    outside: list[str]  # characters of the raw prompt outside the alphabet (mapped or dropped)
     note: str  # a sentence for the user, or ""
 
 
@@ -68,7 +67,7 @@ def prepare_prompt(text: str, vocab: CharVocab) -> Prompt:
     if not cleaned:
         cleaned = PARAGRAPH
         notes.append("The prompt was empty, so the text starts from a paragraph break.")
-    return Prompt(cleaned, outside, " ".join(notes))
+    return Prompt(cleaned, " ".join(notes))
 
 
 @torch.no_grad()
