@@ -70,8 +70,12 @@ def cmd_names_score(args):
 def cmd_essays_generate(args):
     from gallery.essays import model
 
+    if args.length < 1:
+        raise ValueError("--length must be at least 1 character.")
     m = model.load()
     prompt = model.prepare_prompt(args.prompt, m.vocab)
+    if args.length > model.MAX_LENGTH:
+        prompt.note = f"{prompt.note} Length capped at {model.MAX_LENGTH} characters.".strip()
     text = model.generate(
         m, prompt.text, length=args.length, temperature=args.temperature, top_k=args.top_k, seed=args.seed
     )

@@ -114,6 +114,10 @@ def test_cli_generate_and_errors(smoke_root, tmp_path):
     assert code == 1 and "cannot read" in result["error"]
     code, result = run_cli("essays", "generate", "--temperature", "-1", root=smoke_root)
     assert code == 1 and "negative" in result["error"]
+    code, result = run_cli("essays", "generate", "--length", "0", root=smoke_root)
+    assert code == 1 and "--length" in result["error"]
+    code, result = run_cli("essays", "generate", "--length", "99999", root=smoke_root)
+    assert code == 0 and len(result["text"]) == essays.MAX_LENGTH and "capped" in result["note"]
 
 
 def test_smoke_artifact_card(lstm):

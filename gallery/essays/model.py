@@ -56,7 +56,7 @@ def load(name: str = DEFAULT_ARTIFACT, root=None) -> EssayModel:
 def prepare_prompt(text: str, vocab: CharVocab) -> Prompt:
     """Clean a user prompt the way training text was cleaned; empty means a paragraph break."""
     raw = text or ""
-    outside = [c for c in dict.fromkeys(raw) if c not in vocab and c not in "\r\t"]
+    outside = [c for c in vocab.unknown(raw) if c not in "\r\t"]
     cleaned = "".join(c for c in clean_text(raw) if c in vocab)
     notes = []
     if len(cleaned) > MAX_PROMPT:
