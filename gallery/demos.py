@@ -66,6 +66,8 @@ def card_of(demo: Demo) -> dict | None:
 
 def headline_of(card: dict) -> str | None:
     """One measured number against its baseline, from a card."""
+    if "headline" in card:  # newer cards carry their own one-line headline
+        return card["headline"]
     m = card.get("metrics", {})
     if "test_nll_per_char" in m:
         return f"Held-out test: {m['test_nll_per_char']:.2f} nats/letter (bigram {m['bigram_test_nll_per_char']:.2f})"

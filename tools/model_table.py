@@ -10,7 +10,9 @@ def rows() -> list[str]:
     for name in registry.list_artifacts():
         card = registry.read_json(registry.PRETRAINED / name / "card.json")
         m = card["metrics"]
-        if name.startswith("names-"):
+        if "summary" in card:  # newer cards say it themselves: {"quality": ..., "baseline": ...}
+            quality, baseline = card["summary"]["quality"], card["summary"]["baseline"]
+        elif name.startswith("names-"):
             quality = (
                 f"test NLL {m['test_nll_per_char']} nats/char; gender accuracy {m['gender_accuracy']}; "
                 f"new names {m['novel_fraction']}"
