@@ -46,10 +46,25 @@ DEMOS = (
         icon=":material/translate:",
     ),
     Demo(
-        "Classic experiments",
-        "Text and image classifiers from the original notebook, measured.",
+        "Digit recognizer",
+        "Draw a digit and watch logistic regression, an MLP and a CNN disagree.",
+        "pages/5_Digit_Recognizer.py",
+        "digits-cnn",
+        ":material/draw:",
+    ),
+    Demo(
+        "Digit clustering",
+        "An autoencoder and DEC sort 70,000 digits into ten groups without labels.",
+        "pages/6_Clustering.py",
+        "digits-dec",
+        ":material/bubble_chart:",
+    ),
+    Demo(
+        "Gradient descent",
+        "Fit a line by numpy, autograd and torch.optim; push the learning rate until it diverges.",
+        "pages/7_Gradient_Descent.py",
         None,
-        icon=":material/school:",
+        ":material/trending_down:",
     ),
 )
 

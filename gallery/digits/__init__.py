@@ -1,0 +1,1 @@
+"""Digits lab: MNIST classifiers, autoencoder + DEC clustering, and a gradient-descent lesson."""

@@ -1,0 +1,523 @@
+"""Train the digits lab's models on MNIST.
+
+    python -m trainers.digits --model cnn      # the default: 2 conv blocks, shifted/rotated inputs
+    python -m trainers.digits --model mlp      # 784-800-800-10 with dropout
+    python -m trainers.digits --model logreg   # multinomial logistic regression on pixels
+    python -m trainers.digits --model dec      # autoencoder 784-500-500-2000-10, KMeans, then DEC
+    python -m trainers.digits --smoke          # seconds, for tests
+
+Each artifact is ``pretrained/digits-<model>/``. Classifier cards compare with a nearest-class-mean
+classifier measured in the same run; the clustering card compares DEC with KMeans on raw pixels and on
+the autoencoder's codes, all on the same 70,000 images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from gallery import training
+from gallery.digits import cluster, data, models
+from gallery.registry import save_artifact
+
+MODELS = (*models.CLASSIFIERS, "dec")
+DEFAULTS = {  # epochs, learning rate, augment
+    "logreg": dict(epochs=15, lr=2e-3, augment=False),
+    "mlp": dict(epochs=30, lr=1e-3, augment=True),
+    "cnn": dict(epochs=12, lr=3e-3, augment=True),
+    "dec": dict(epochs=60, lr=1e-3, augment=False),
+}
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    training.add_common_args(p, "digits", "cnn")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, default=None, help="default per model: " + str(DEFAULTS))
+    g.add_argument("--batch", type=int, default=128)
+    g.add_argument("--lr", type=float, default=None)
+    g.add_argument("--no-augment", action="store_true", help="no random shifts/rotations of training images")
+    g.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    g = p.add_argument_group("clustering (--model dec)")
+    g.add_argument("--dec-epochs", type=float, default=20, help="passes over the data in DEC fine-tuning (at most)")
+    g.add_argument("--dec-update", type=int, default=140, help="batches between target-distribution updates")
+    g.add_argument("--dec-tol", type=float, default=0.001, help="stop when fewer labels than this change")
+    args = p.parse_args(argv)
+    if args.model not in MODELS:
+        p.error(f"--model must be one of {', '.join(MODELS)}")
+    d = DEFAULTS[args.model]
+    args.epochs = args.epochs if args.epochs is not None else d["epochs"]
+    args.lr = args.lr if args.lr is not None else d["lr"]
+    args.augment = d["augment"] and not args.no_augment
+    args.command = training.command_line("digits", argv)
+    return args
+
+
+def load_mnist(args) -> dict[str, np.ndarray]:
+    try:
+        mnist = data.load(args.data_dir)
+    except FileNotFoundError as err:
+        raise training.missing_data(err.filename) from err
+    if args.smoke:  # a few hundred images of each split
+        mnist = {
+            "x_train": mnist["x_train"][:1200],
+            "y_train": mnist["y_train"][:1200],
+            "x_test": mnist["x_test"][:300],
+            "y_test": mnist["y_test"][:300],
+        }
+    return mnist
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Random affine: rotation +-12 degrees, scale 0.9-1.1, shift +-2.5 pixels (a fresh draw per image)."""
+    n = x.shape[0]
+    angle = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(12)
+    scale = 1 + (torch.rand(n, generator=gen) * 2 - 1) * 0.1
+    shift = (torch.rand(n, 2, generator=gen) * 2 - 1) * (2.5 * 2 / 28)
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, align_corners=False, padding_mode="zeros")
+
+
+@torch.no_grad()
+def accuracy(net, x, y, device, batch: int = 2000) -> float:
+    net.eval()
+    correct = 0
+    for i in range(0, len(x), batch):
+        correct += (net(x[i : i + batch].to(device)).argmax(1).cpu() == y[i : i + batch]).sum().item()
+    return correct / len(x)
+
+
+def train_classifier(args, splits, device, ckpt_path):
+    net = models.build(
+        {"kind": "cnn", "c1": 8, "c2": 16, "dense": 32, "dropout": 0.3}
+        if args.smoke and args.model == "cnn"
+        else {"kind": "mlp", "hidden": 64, "dropout": 0.3}
+        if args.smoke and args.model == "mlp"
+        else default_config(args.model)
+    ).to(device)
+    xt, yt = (torch.as_tensor(a) for a in (data.to_tensor(splits["train"][0]), splits["train"][1]))
+    xv, yv = data.to_tensor(splits["val"][0]), torch.as_tensor(splits["val"][1])
+    epochs = 2 if args.smoke else args.epochs
+    steps = epochs * math.ceil(len(xt) / args.batch)
+    decay = 0.0 if args.model == "logreg" else 1e-4
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps, pct_start=0.2)
+    gen = torch.Generator().manual_seed(args.seed)
+    start_epoch, history, best = 0, [], (-1.0, None)
+    ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
+    if ckpt:
+        net.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        sched.load_state_dict(ckpt["scheduler"])
+        gen.set_state(ckpt["generator"])
+        start_epoch, history, best = ckpt["epoch"], ckpt["history"], (ckpt["best_val"], ckpt["best_model"])
+        print(f"resumed from {ckpt_path} at epoch {start_epoch}")
+    for epoch in range(start_epoch, epochs):
+        epoch_start = time.time()
+        net.train()
+        order = torch.randperm(len(xt), generator=gen)
+        bar = tqdm(range(0, len(xt), args.batch), desc=f"epoch {epoch + 1}/{epochs}", leave=False, mininterval=5)
+        total, seen = 0.0, 0
+        for i in bar:
+            idx = order[i : i + args.batch]
+            xb, yb = xt[idx], yt[idx]
+            if args.augment:
+                xb = augment(xb, gen)
+            loss = F.cross_entropy(net(xb.to(device)), yb.to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            total, seen = total + loss.item() * len(idx), seen + len(idx)
+            bar.set_postfix(loss=f"{loss.item():.3f}")
+        val = accuracy(net, xv, yv, device)
+        history.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": round(total / seen, 4),
+                "val_accuracy": round(val, 4),
+                "seconds": round(time.time() - epoch_start, 1),
+            }
+        )
+        print(f"epoch {epoch + 1}: train loss {total / seen:.4f}, validation accuracy {val:.4f}", flush=True)
+        if val >= best[0]:
+            best = (val, {k: v.detach().clone() for k, v in net.state_dict().items()})
+        training.save_checkpoint(
+            ckpt_path,
+            model=net.state_dict(),
+            optimizer=opt.state_dict(),
+            scheduler=sched.state_dict(),
+            generator=gen.get_state(),
+            epoch=epoch + 1,
+            history=history,
+            best_val=best[0],
+            best_model=best[1],
+        )
+    net.load_state_dict(best[1])  # the epoch with the best validation accuracy
+    return net.eval(), history
+
+
+def default_config(kind: str) -> dict:
+    return models.config_of(
+        kind,
+        models.build(
+            {"kind": kind, "hidden": 800, "dropout": 0.3}
+            if kind == "mlp"
+            else {"kind": kind, "c1": 32, "c2": 64, "dense": 128, "dropout": 0.4}
+        ),
+    )
+
+
+def nearest_centroid_accuracy(splits) -> float:
+    """Baseline: assign each test image to the class whose mean training image is nearest."""
+    x, y = splits["train"][0].reshape(len(splits["train"][0]), -1) / 255.0, splits["train"][1]
+    centroids = np.stack([x[y == c].mean(0) for c in range(10)])
+    xs = splits["test"][0].reshape(len(splits["test"][0]), -1) / 255.0
+    d = (xs**2).sum(1)[:, None] - 2 * xs @ centroids.T + (centroids**2).sum(1)[None]
+    return float((d.argmin(1) == splits["test"][1]).mean())
+
+
+def evaluate_classifier(net, splits) -> dict:
+    xs, ys = splits["test"]
+    probs = models.predict_proba(net.cpu(), data.to_tensor(xs))
+    pred = probs.argmax(1)
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(confusion, (ys, pred), 1)
+    wrong = np.flatnonzero(pred != ys)
+    worst = wrong[np.argsort(-probs[wrong, pred[wrong]])][:24]
+    return {
+        "test_accuracy": round(float((pred == ys).mean()), 4),
+        "test_errors": int(len(wrong)),
+        "test_images": int(len(ys)),
+        "nearest_centroid_test_accuracy": round(nearest_centroid_accuracy(splits), 4),
+        "confusion_matrix": confusion.tolist(),  # rows: true digit, columns: predicted
+        "confident_mistakes": [
+            {
+                "index": int(i),
+                "label": int(ys[i]),
+                "predicted": int(pred[i]),
+                "probability": round(float(probs[i, pred[i]]), 4),
+            }
+            for i in worst
+        ],
+    }
+
+
+DESCRIPTIONS = {
+    "logreg": "multinomial logistic regression on the 784 standardised pixels",
+    "mlp": "MLP 784-{hidden}-{hidden}-10, ReLU, dropout {dropout}",
+    "cnn": "CNN: conv3x3({c1})-BN-ReLU-maxpool, conv3x3({c2})-BN-ReLU-maxpool, dense {dense} with dropout {dropout}",
+}
+
+
+def main_classifier(args, device, out, ckpt_path):
+    mnist = load_mnist(args)
+    splits = (
+        data.split(mnist)
+        if not args.smoke
+        else {
+            "train": (mnist["x_train"][:1000], mnist["y_train"][:1000].astype(np.int64)),
+            "val": (mnist["x_train"][1000:], mnist["y_train"][1000:].astype(np.int64)),
+            "test": (mnist["x_test"], mnist["y_test"].astype(np.int64)),
+        }
+    )
+    print({k: len(v[1]) for k, v in splits.items()}, "images (train/val/test)")
+    net, history = train_classifier(args, splits, device, ckpt_path)
+    net = net.cpu()
+    net.load_state_dict(
+        {k: (v.half().to(v.dtype) if v.is_floating_point() else v) for k, v in net.state_dict().items()}
+    )
+    metrics = evaluate_classifier(net, splits)
+    config = {"model": models.config_of(args.model, net), "input": "28x28 grey, ink bright on black, [0,1]"}
+    acc, base = metrics["test_accuracy"], metrics["nearest_centroid_test_accuracy"]
+    card = {
+        "artifact": out.name,
+        "task": "MNIST digit classification (10 classes)",
+        "model": DESCRIPTIONS[args.model].format(**config["model"]),
+        "parameters": sum(p.numel() for p in net.parameters()),
+        "train_command": args.command,
+        "hardware": training.hardware(device),
+        "train_seconds": round(sum(h["seconds"] for h in history), 1),
+        "data": {
+            **data.LICENCE,
+            "files": training.data_files([data.npz_path(args.data_dir)]),
+            "split": {k: len(v[1]) for k, v in splits.items()},
+            "split_rule": "validation = the last 5,000 training images (chooses the epoch); "
+            "test = the 10,000 test images",
+        },
+        "optimisation": {
+            "epochs": len(history),
+            "batch": args.batch,
+            "lr": args.lr,
+            "optimizer": "AdamW, one-cycle",
+            "augmentation": "random rotation +-12 deg, scale 0.9-1.1, shift +-2.5 px" if args.augment else "none",
+        },
+        "metrics": metrics,
+        "summary": {
+            "quality": f"test accuracy {acc:.2%} ({metrics['test_errors']} errors in {metrics['test_images']:,})",
+            "baseline": f"nearest class mean {base:.2%}",
+        },
+        "headline": f"{models.TITLES[args.model]}: {acc:.2%} test accuracy (nearest class mean {base:.2%})",
+        "history": history,
+        "smoke": args.smoke,
+    }
+    save_artifact(out, net.state_dict(), config, card, readme=readme(card))
+    print(f"wrote {out}: test accuracy {acc:.4f} (nearest class mean {base:.4f})")
+
+
+def readme(card: dict) -> str:
+    return "\n".join(
+        [
+            f"# {card['artifact']}",
+            "",
+            card["task"] + ".",
+            "",
+            f"- model: {card['model']} ({card['parameters']:,} parameters)",
+            f"- trained with `{card['train_command']}` in {card['train_seconds']} s on {card['hardware']}",
+            f"- {card['summary']['quality']}; baseline: {card['summary']['baseline']}",
+            f"- data: {card['data']['data']}; licence: {card['data']['licence']}",
+            "",
+        ]
+    )
+
+
+def kmeans(codes: np.ndarray, seed: int, n_init: int):
+    from sklearn.cluster import KMeans
+
+    km = KMeans(10, n_init=n_init, random_state=seed).fit(codes)
+    return km.labels_, km.cluster_centers_
+
+
+def pretrain_autoencoder(args, x, y, device, ckpt_path):
+    """End-to-end autoencoder pretraining (Adam, MSE) on all images; KMeans on the codes every 10 epochs."""
+    dims = (784, 32, 32, 64, 10) if args.smoke else cluster.DIMS
+    ae = cluster.AutoEncoder(dims).to(device)
+    opt = torch.optim.Adam(ae.parameters(), lr=args.lr)
+    epochs = 3 if args.smoke else args.epochs
+    batch = 256
+    gen = torch.Generator().manual_seed(args.seed)
+    start_epoch, history = 0, []
+    ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
+    if ckpt and ckpt.get("stage") == "pretrain":
+        ae.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        gen.set_state(ckpt["generator"])
+        start_epoch, history = ckpt["epoch"], ckpt["history"]
+        print(f"resumed from {ckpt_path} at epoch {start_epoch}")
+    for epoch in range(start_epoch, epochs):
+        epoch_start = time.time()
+        ae.train()
+        order = torch.randperm(len(x), generator=gen)
+        total = 0.0
+        for i in tqdm(range(0, len(x), batch), desc=f"autoencoder {epoch + 1}/{epochs}", leave=False, mininterval=10):
+            xb = x[order[i : i + batch]].to(device)
+            loss = F.mse_loss(ae(xb), xb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(xb)
+        row = {
+            "epoch": epoch + 1,
+            "reconstruction_mse": round(total / len(x), 5),
+            "seconds": round(time.time() - epoch_start, 1),
+        }
+        if (epoch + 1) % 10 == 0 or epoch + 1 == epochs:
+            labels, _ = kmeans(cluster.encode(ae.cpu(), x).numpy(), args.seed, n_init=3)
+            ae.to(device)
+            row["kmeans_accuracy"] = round(cluster.cluster_accuracy(y, labels), 4)
+        history.append(row)
+        print(f"autoencoder epoch {epoch + 1}: {row}", flush=True)
+        training.save_checkpoint(
+            ckpt_path,
+            stage="pretrain",
+            model=ae.state_dict(),
+            optimizer=opt.state_dict(),
+            generator=gen.get_state(),
+            epoch=epoch + 1,
+            history=history,
+        )
+    return ae.cpu().eval(), history
+
+
+def dec_finetune(args, ae, centres, x, y, device):
+    """DEC: SGD on KL(P || Q) over the encoder and the centres; P refreshed every --dec-update batches."""
+    import copy
+
+    encoder = copy.deepcopy(ae.encoder).to(device)
+    centres = torch.nn.Parameter(torch.as_tensor(centres, dtype=torch.float32, device=device))
+    opt = torch.optim.SGD([*encoder.parameters(), centres], lr=0.01, momentum=0.9)
+    batch, gen = 256, torch.Generator().manual_seed(args.seed + 1)
+    max_steps = int(args.dec_epochs * len(x) / batch) if not args.smoke else 30
+    update = args.dec_update if not args.smoke else 10
+    history, previous, step, start = [], None, 0, time.time()
+    p = None
+    while step < max_steps:
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), batch):
+            if step % update == 0:
+                with torch.no_grad():
+                    encoder.eval()
+                    z = torch.cat([encoder(x[j : j + 4096].flatten(1).to(device)) for j in range(0, len(x), 4096)])
+                    q = cluster.soft_assign(z, centres).cpu()
+                p = cluster.target_distribution(q)
+                labels = q.argmax(1).numpy()
+                changed = 1.0 if previous is None else float((labels != previous).mean())
+                history.append(
+                    {
+                        "step": step,
+                        "accuracy": round(cluster.cluster_accuracy(y, labels), 4),
+                        "changed": round(changed, 5),
+                        "seconds": round(time.time() - start, 1),
+                    }
+                )
+                print(f"DEC step {step}: {history[-1]}", flush=True)
+                previous = labels
+                if step > 0 and changed < args.dec_tol:
+                    return encoder.cpu().eval(), centres.detach().cpu(), history
+                encoder.train()
+            idx = order[i : i + batch]
+            q = cluster.soft_assign(encoder(x[idx].flatten(1).to(device)), centres)
+            loss = F.kl_div(q.log(), p[idx].to(device), reduction="batchmean")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step >= max_steps:
+                break
+    return encoder.cpu().eval(), centres.detach().cpu(), history
+
+
+def rounded(t: torch.Tensor) -> torch.Tensor:
+    return t.half().float() if t.is_floating_point() else t
+
+
+def main_dec(args, device, out, ckpt_path):
+    mnist = load_mnist(args)
+    images = np.concatenate([mnist["x_train"], mnist["x_test"]])
+    y = np.concatenate([mnist["y_train"], mnist["y_test"]]).astype(np.int64)
+    is_test = np.arange(len(y)) >= len(mnist["y_train"])
+    x = data.to_tensor(images)[:, 0]
+    print(f"{len(y)} images (all of MNIST, labels used only to score)")
+    start = time.time()
+    raw_labels, _ = kmeans(x.flatten(1).numpy(), args.seed, n_init=3 if args.smoke else 5)
+    raw = cluster.scores(y, raw_labels)
+    print("KMeans on raw pixels:", raw, flush=True)
+    ae, ae_history = pretrain_autoencoder(args, x, y, device, ckpt_path)
+    ae.load_state_dict({k: rounded(v) for k, v in ae.state_dict().items()})  # as stored
+    codes = cluster.encode(ae, x).numpy()
+    ae_labels, centres = kmeans(codes, args.seed, n_init=20)
+    ae_scores = cluster.scores(y, ae_labels)
+    print("KMeans on autoencoder codes:", ae_scores, flush=True)
+    encoder, centres, dec_history = dec_finetune(args, ae, centres, x, y, device)
+    encoder.load_state_dict({k: rounded(v) for k, v in encoder.state_dict().items()})
+    centres = rounded(centres)
+    dec_ae = cluster.AutoEncoder(ae.dims)
+    dec_ae.encoder, dec_ae.decoder = encoder, ae.decoder
+    q = cluster.soft_assign(cluster.encode(dec_ae, x), centres).numpy()
+    dec_labels = q.argmax(1)
+    dec_scores = cluster.scores(y, dec_labels)
+    print("DEC:", dec_scores, flush=True)
+    seconds = time.time() - start
+    test_scores = {
+        "raw_kmeans": cluster.scores(y[is_test], raw_labels[is_test]),
+        "autoencoder_kmeans": cluster.scores(y[is_test], ae_labels[is_test]),
+        "dec": cluster.scores(y[is_test], dec_labels[is_test]),
+    }
+    mapping = cluster.cluster_to_label(y, dec_labels)
+    # A 2-D map of DEC codes for a sample of test images (t-SNE), and each cluster's most typical test images.
+    from sklearn.manifold import TSNE
+
+    test_index = np.flatnonzero(is_test)
+    rng = np.random.default_rng(args.seed)
+    sample = np.sort(rng.choice(len(test_index), size=min(3000, len(test_index)), replace=False))
+    z = cluster.encode(dec_ae, x[test_index[sample]]).numpy()
+    xy = TSNE(
+        2, perplexity=min(30, len(sample) - 1) if not args.smoke else 10, random_state=args.seed, init="pca"
+    ).fit_transform(z)
+    q_test, typical = q[test_index], []
+    for c in range(10):
+        members = np.flatnonzero(q_test.argmax(1) == c)
+        typical.append(members[np.argsort(-q_test[members, c])][:12].tolist() + [-1] * max(0, 12 - len(members)))
+    tensors = {
+        **{f"ae.{k}": v for k, v in ae.state_dict().items()},
+        **{f"dec.{k}": v for k, v in encoder.state_dict().items()},
+        "centres": centres,
+        "map.xy": torch.as_tensor(xy, dtype=torch.float32),
+        "map.test_index": torch.as_tensor(sample, dtype=torch.int64),
+        "map.label": torch.as_tensor(y[test_index[sample]], dtype=torch.int64),
+        "map.cluster": torch.as_tensor(dec_labels[test_index[sample]], dtype=torch.int64),
+        "map.ae_cluster": torch.as_tensor(ae_labels[test_index[sample]], dtype=torch.int64),
+        "map.typical": torch.as_tensor(typical, dtype=torch.int64),
+    }
+    config = {
+        "dims": list(ae.dims),
+        "alpha": 1.0,
+        "cluster_to_label": mapping.tolist(),
+        "map": "t-SNE of DEC codes of a 3,000-image sample of the MNIST test set (indices into x_test)",
+    }
+    metrics = {
+        "raw_kmeans": raw,
+        "autoencoder_kmeans": ae_scores,
+        "dec": dec_scores,
+        "test_only": test_scores,
+        "images": int(len(y)),
+        "cluster_sizes": np.bincount(dec_labels, minlength=10).tolist(),
+    }
+    card = {
+        "artifact": out.name,
+        "task": "unsupervised clustering of MNIST digits into 10 clusters (labels only score the result)",
+        "model": "autoencoder " + "-".join(map(str, ae.dims)) + " (ReLU), KMeans on codes, DEC fine-tuning",
+        "parameters": sum(v.numel() for k, v in tensors.items() if not k.startswith("map.")),
+        "train_command": args.command,
+        "hardware": training.hardware(device),
+        "train_seconds": round(seconds, 1),
+        "data": {
+            **data.LICENCE,
+            "files": training.data_files([data.npz_path(args.data_dir)]),
+            "split": {"all": int(len(y))},
+            "split_rule": "all 70,000 images, as in the DEC paper; test-only scores too",
+        },
+        "optimisation": {
+            "autoencoder": f"end-to-end, Adam lr {args.lr}, batch 256, {len(ae_history)} epochs, MSE",
+            "kmeans": "k=10, 20 initialisations",
+            "dec": f"SGD lr 0.01 momentum 0.9, batch 256, "
+            f"target refreshed every {args.dec_update} batches, stop below {args.dec_tol:.1%} changed labels",
+        },
+        "metrics": metrics,
+        "summary": {
+            "quality": f"DEC accuracy {dec_scores['accuracy']:.1%}, "
+            f"NMI {dec_scores['nmi']:.3f}, ARI {dec_scores['ari']:.3f}",
+            "baseline": f"KMeans on pixels {raw['accuracy']:.1%}; on autoencoder codes {ae_scores['accuracy']:.1%}",
+        },
+        "headline": f"DEC clusters {dec_scores['accuracy']:.1%} of digits correctly without labels "
+        f"(KMeans on pixels {raw['accuracy']:.1%})",
+        "history": ae_history,
+        "dec_history": dec_history,
+        "smoke": args.smoke,
+    }
+    save_artifact(out, tensors, config, card, readme=readme(card))
+    print(f"wrote {out}: {card['summary']}")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    training.seed_everything(args.seed)
+    device = training.resolve_device(args.device)
+    out, ckpt_path = training.artifact_paths(args, "digits")
+    if args.model == "dec":
+        main_dec(args, device, out, ckpt_path)
+    else:
+        main_classifier(args, device, out, ckpt_path)
+
+
+if __name__ == "__main__":
+    main()
