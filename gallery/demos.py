@@ -36,8 +36,9 @@ DEMOS = (
     Demo(
         "VAE latent explorer",
         "Slide through a variational autoencoder's latent space of faces and digits.",
-        None,
-        icon=":material/tune:",
+        "pages/4_VAE_Explorer.py",
+        "vae-faces",
+        ":material/tune:",
     ),
     Demo(
         "Attention heatmaps",

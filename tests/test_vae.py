@@ -1,0 +1,476 @@
+"""VAE latent explorer: losses, shapes, latent tools, upload checks, smoke trainers, CLI, page, committed artifacts."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from gallery import DATA_ROOT, registry
+from gallery.vae import data
+from gallery.vae import model as vae
+
+ROOT = Path(__file__).resolve().parent.parent
+MALFORMED = ["61_1_20170109142408075.jpg", "61_3_20170109150557335.jpg"]
+needs_vae_data = pytest.mark.skipif(
+    not (DATA_ROOT / "faces" / data.FACES_ZIP).is_file() or not (DATA_ROOT / "mnist" / data.MNIST_FILE).is_file(),
+    reason=f"the face and MNIST data are not at {DATA_ROOT} (set GALLERY_DATA to their folder)",
+)
+
+
+# ---------------------------------------------------------------- fixtures the tests make themselves
+
+
+def synthetic_face(rng, gender: int, age: int) -> np.ndarray:
+    """A 64x64 cartoon face: women get a warmer face and long hair, older people grey hair."""
+    img = Image.new("RGB", (64, 64), tuple(int(v) for v in rng.integers(40, 200, 3)))
+    d = ImageDraw.Draw(img)
+    hair = (200, 200, 200) if age >= 55 else (60, 40, 20)
+    if gender == 1:
+        d.rectangle([10, 14, 54, 60], fill=hair)
+    d.ellipse([16, 10, 48, 54], fill=(230, 170, 150) if gender else (190, 140, 110))
+    d.rectangle([16, 6, 48, 16], fill=hair)
+    d.ellipse([24, 26, 29, 31], fill=(20, 20, 20))
+    d.ellipse([35, 26, 40, 31], fill=(20, 20, 20))
+    return np.asarray(img)
+
+
+@pytest.fixture(scope="session")
+def faces_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("faces")
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(folder / data.FACES_ZIP, "w") as z:
+        for i in range(160):
+            gender, age = i % 2, (20, 25, 60, 70)[(i // 2) % 4]
+            buf = io.BytesIO()
+            Image.fromarray(synthetic_face(rng, gender, age)).save(buf, "JPEG", quality=90)
+            z.writestr(f"utkface_64/{age}_{gender}_{i % 5}_2017010{i:04d}.jpg", buf.getvalue())
+        for name in MALFORMED:
+            buf = io.BytesIO()
+            Image.fromarray(synthetic_face(rng, 0, 30)).save(buf, "JPEG")
+            z.writestr(f"utkface_64/{name}", buf.getvalue())
+    return folder
+
+
+def synthetic_digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each class is a bar at its own place with a random thickness: enough for a CVAE to learn something."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    x = np.zeros((n, 28, 28), np.uint8)
+    for i, c in enumerate(y):
+        w = rng.integers(1, 4)
+        x[i, 4:24, 2 + 2 * c : 2 + 2 * c + w] = 255
+    return x, y
+
+
+@pytest.fixture(scope="session")
+def mnist_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mnist")
+    x, y = synthetic_digits(1200, 0)
+    xt, yt = synthetic_digits(200, 1)
+    np.savez(folder / data.MNIST_FILE, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def vae_smoke_root(tmp_path_factory, faces_dir, mnist_dir):
+    """pretrained/ with vae-faces and vae-digits written by the real trainer in --smoke mode."""
+    from trainers import vae as trainer
+
+    root = tmp_path_factory.mktemp("pretrained")
+    ckpt = tmp_path_factory.mktemp("checkpoints")
+    for kind, folder in (("faces", faces_dir), ("digits", mnist_dir)):
+        trainer.main(
+            ["--smoke", "--model", kind, "--data-dir", str(folder), "--out", str(root / f"vae-{kind}")]
+            + ["--checkpoint", str(ckpt / f"{kind}.pt")]
+        )
+    return root
+
+
+@pytest.fixture
+def vae_smoke(vae_smoke_root, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setattr(registry, "PRETRAINED", vae_smoke_root)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield vae_smoke_root
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def png_bytes(arr) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def bomb_png(width=100_000, height=100_000) -> bytes:
+    """A tiny PNG whose header claims width x height pixels (patched IHDR with a valid CRC)."""
+    raw = png_bytes(np.zeros((8, 8), np.uint8))
+    ihdr = struct.pack(">II", width, height) + raw[24:29]
+    chunk = b"IHDR" + ihdr
+    return raw[:8] + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)) + raw[33:]
+
+
+# ---------------------------------------------------------------- losses
+
+
+def test_bernoulli_loss_is_non_negative_and_matches_a_hand_computation():
+    x = torch.tensor([[[[0.0, 0.5], [1.0, 0.2]]]])  # (1, 1, 2, 2) intensities in [0, 1]
+    logits = torch.tensor([[[[-1.0, 0.3], [2.0, 0.0]]]])
+    by_hand = 0.0
+    for xi, li in zip(x.flatten().tolist(), logits.flatten().tolist()):
+        p = 1 / (1 + math.exp(-li))
+        by_hand += -(xi * math.log(p) + (1 - xi) * math.log(1 - p))
+    got = vae.bernoulli_nll(logits, x)
+    assert got.shape == (1,) and got.item() == pytest.approx(by_hand, rel=1e-6) and got.item() >= 0
+    # The original notebook's bug: targets in [-1, 1] make the "cross-entropy" negative.
+    assert F.binary_cross_entropy_with_logits(torch.tensor([-5.0]), torch.tensor([-1.0])).item() < 0
+
+
+def test_kl_and_gaussian_likelihoods_match_closed_forms():
+    mu, logvar = torch.tensor([[0.5, -1.0]]), torch.tensor([[0.0, math.log(0.25)]])
+    by_hand = [0.5 * 0.25, 0.5 * (1.0 + 0.25 - 1 - math.log(0.25))]
+    assert vae.kl_per_dim(mu, logvar)[0].tolist() == pytest.approx(by_hand, rel=1e-6)
+    assert (vae.kl_per_dim(torch.randn(5, 3), torch.randn(5, 3)) >= 0).all()
+
+    x = torch.tensor([[[[0.0, 100 / 255], [1.0, 0.5]]]])
+    mean = torch.tensor([[[[0.1, 0.4], [0.9, 0.5]]]])
+    log_sigma = torch.tensor(math.log(0.1))
+    phi = lambda v: 0.5 * (1 + math.erf(v / (0.1 * math.sqrt(2))))  # noqa: E731
+    h = 0.5 / 255
+    probs = [
+        phi(h - 0.1),  # x = 0 owns the lower tail
+        phi(100 / 255 + h - 0.4) - phi(100 / 255 - h - 0.4),
+        1 - phi(1 - h - 0.9),  # x = 1 owns the upper tail
+        phi(0.5 + h - 0.5) - phi(0.5 - h - 0.5),
+    ]
+    got = vae.discretised_gaussian_nll(mean, x, log_sigma)
+    assert got.item() == pytest.approx(-sum(math.log(p) for p in probs), rel=1e-4) and got.item() >= 0
+    cont = 0.5 * sum(((a - b) / 0.1) ** 2 for a, b in zip(x.flatten(), mean.flatten())) + 4 * math.log(
+        0.1 * math.sqrt(2 * math.pi)
+    )
+    assert vae.gaussian_nll(mean, x, log_sigma).item() == pytest.approx(float(cont), rel=1e-5)
+
+
+def test_training_losses_are_finite_and_the_cvae_loss_is_non_negative():
+    torch.manual_seed(0)
+    face = vae.FaceVAE(vae.FaceConfig(8, (8, 8, 16, 16)))
+    loss, parts = vae.sigma_vae_loss(face, torch.rand(4, 3, 64, 64))
+    assert torch.isfinite(loss) and parts["kl"] >= 0 and parts["sigma"] == pytest.approx(math.sqrt(parts["mse"]))
+    digits = vae.DigitCVAE(vae.DigitConfig(4, (32,)))
+    loss, parts = vae.cvae_loss(digits, torch.rand(6, 1, 28, 28), torch.arange(6))
+    assert loss.item() >= 0 and parts["rec"] >= 0 and parts["kl"] >= 0
+
+
+def test_encoder_and_decoder_shapes():
+    face = vae.FaceVAE(vae.FaceConfig(16, (8, 16, 16, 32), 64, 1))
+    mu, logvar = face.encode(torch.rand(3, 3, 64, 64))
+    assert mu.shape == logvar.shape == (3, 16)
+    out = face.decode(torch.randn(3, 16))
+    assert out.shape == (3, 3, 64, 64) and 0 <= out.min() and out.max() <= 1
+    digits = vae.DigitCVAE(vae.DigitConfig(5, (32, 16)))
+    mu, _ = digits.encode(torch.rand(2, 1, 28, 28), torch.tensor([3, 7]))
+    assert mu.shape == (2, 5) and digits.decode(mu, torch.tensor([3, 7])).shape == (2, 1, 28, 28)
+    rebuilt = vae.build(vae.config_dict(face), face.state_dict())
+    assert rebuilt.cfg == face.cfg
+
+
+# ---------------------------------------------------------------- latent tools
+
+
+def test_interpolation_endpoints_reproduce_the_inputs():
+    a, b = torch.randn(8), torch.randn(8)
+    for spherical in (False, True):
+        path = vae.interpolate(a, b, 6, spherical=spherical)
+        assert path.shape == (6, 8)
+        assert torch.allclose(path[0], a, atol=1e-5) and torch.allclose(path[-1], b, atol=1e-5)
+    # the notebook's t_from + a * t_to never reaches the end point; ours is halfway at t = 0.5
+    assert torch.allclose(vae.lerp(a, b, 0.5), (a + b) / 2)
+    # spherical paths keep the norm between the endpoints' norms when they are equal
+    a2, b2 = a / a.norm() * 3, b / b.norm() * 3
+    assert vae.slerp(a2, b2, 0.3).norm().item() == pytest.approx(3.0, rel=1e-4)
+
+
+def test_attribute_directions_are_orthogonal_unit_vectors():
+    rng = np.random.default_rng(0)
+    mu = rng.standard_normal((400, 6))
+    female, old = rng.random(400) < 0.5, rng.random(400) < 0.5
+    mu[female, 0] += 2
+    mu[old, 0] += 1  # age correlates with the female direction here ...
+    mu[old, 1] += 2  # ... and has its own
+    dirs = vae.attribute_directions({"female": (mu[female], mu[~female]), "older": (mu[old], mu[~old])})
+    assert np.linalg.norm(dirs["female"]) == pytest.approx(1) and np.linalg.norm(dirs["older"]) == pytest.approx(1)
+    assert abs(dirs["female"] @ dirs["older"]) < 1e-6
+    assert abs(dirs["older"][1]) > 0.9
+
+
+def test_attribute_direction_moves_encoded_validation_faces_toward_the_other_group(faces_dir, vae_smoke):
+    from trainers.vae import face_attributes
+
+    m = vae.load("vae-faces")
+    faces = data.load_faces(faces_dir)
+    train, val = data.split_indices(len(faces), 0.25, seed=1)
+    mu_train, mu_val = m.encode(faces.images[train]), m.encode(faces.images[val])
+    dirs, info = face_attributes(mu_train, faces.subset(train))
+    men, women = mu_val[faces.gender[val] == 0], mu_val[faces.gender[val] == 1]
+    pushed = men + info["female"]["gap"] * dirs["female"]
+    before = np.linalg.norm(men.mean(0) - women.mean(0))
+    after = np.linalg.norm(pushed.mean(0) - women.mean(0))
+    assert after < before
+    # and per face: most men end up closer to the women's mean
+    closer = np.linalg.norm(pushed - women.mean(0), axis=1) < np.linalg.norm(men - women.mean(0), axis=1)
+    assert closer.mean() > 0.5
+
+
+def test_sharpness_prefers_sharp_images():
+    rng = np.random.default_rng(0)
+    sharp = rng.integers(0, 256, (2, 16, 16, 3)).astype(np.uint8)
+    blurred = ((sharp.astype(float) + np.roll(sharp, 1, 1) + np.roll(sharp, 1, 2)) / 3).astype(np.uint8)
+    assert vae.sharpness(sharp) > vae.sharpness(blurred) > 0
+
+
+# ---------------------------------------------------------------- data and uploads
+
+
+def test_face_names_are_parsed_and_malformed_ones_counted(faces_dir):
+    assert data.parse_face_name("utkface_64/26_1_2_20170116174525125.jpg") == (26, 1, 2)
+    assert data.parse_face_name("61_1_20170109142408075.jpg") is None
+    assert data.parse_face_name("0_0_0_1.jpg") is None
+    faces = data.load_faces(faces_dir)
+    assert len(faces) == 160 and sorted(faces.malformed) == sorted(MALFORMED)
+    assert faces.images.shape == (160, 64, 64, 3) and faces.images.dtype == np.uint8
+    tr, va = data.split_indices(len(faces), 0.1)
+    assert len(set(tr) & set(va)) == 0 and len(tr) + len(va) == 160
+
+
+def test_upload_validation_gives_clear_messages():
+    good = png_bytes(np.full((80, 120, 3), 128, np.uint8))
+    assert data.open_image(good).size == (120, 80)
+    cases = {
+        b"": "empty",
+        b"%PDF-1.4 not a picture at all": "not an image",
+        good[: len(good) // 2]: "truncated",
+        bomb_png(): "decompression bomb",
+        bomb_png(9000, 9000): "81 megapixels",
+    }
+    jpeg = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200, 3), dtype=np.uint8)).save(jpeg, "JPEG")
+    cases[jpeg.getvalue()[:3000]] = "truncated"
+    for payload, words in cases.items():
+        with pytest.raises(ValueError, match=words):
+            data.open_image(payload)
+    with pytest.raises(ValueError, match="limit is"):
+        data.open_image(good, max_bytes=100)
+
+
+def test_uploads_become_model_inputs():
+    rgba = np.zeros((90, 60, 4), np.uint8)
+    rgba[..., 0], rgba[..., 3] = 255, 255
+    face = data.face_array(data.open_image(png_bytes(rgba)))
+    assert face.shape == (64, 64, 3) and face[..., 0].min() == 255
+    dark_on_light = np.full((56, 56), 255, np.uint8)
+    dark_on_light[10:46, 26:30] = 0
+    digit, inverted = data.digit_array(data.open_image(png_bytes(dark_on_light)))
+    assert inverted and digit.shape == (28, 28) and digit[0, 0] == 0 and digit[14, 14] > 200
+
+
+# ---------------------------------------------------------------- smoke artifacts, CLI, benchmark
+
+
+def test_smoke_artifacts_load_and_carry_their_card(vae_smoke):
+    for kind in ("faces", "digits"):
+        m = vae.load(f"vae-{kind}")
+        assert m.card["smoke"] and m.kind == kind and len(m.ranked_dims()) == m.latent
+        assert "summary" in m.card and "headline" in m.card
+        assert m.decode(m.sample_codes(2), 3).shape[0] == 2
+    faces = vae.load("vae-faces").card
+    assert sorted(faces["data"]["malformed_names_skipped"]) == sorted(MALFORMED)
+    assert faces["metrics"]["validation_neg_elbo_nats"] > 0
+    assert set(vae.load("vae-faces").config["attributes"]) == {"female", "older"}
+
+
+def test_cli_samples_and_scores(vae_smoke, tmp_path, capsys):
+    from gallery.__main__ import main
+
+    assert (
+        main(["vae", "sample", "--model", "digits", "--digit", "7", "-n", "3", "--seed", "1", "--out", str(tmp_path)])
+        == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert [f["digit"] for f in out["files"]] == [7, 7, 7] and all(Path(f["path"]).is_file() for f in out["files"])
+    assert Image.open(out["files"][0]["path"]).size == (28, 28)
+    faces_out = tmp_path / "faces"
+    assert main(["vae", "sample", "--model", "faces", "-n", "2", "--out", str(faces_out)]) == 0
+    capsys.readouterr()
+    (faces_out / "broken.png").write_bytes(b"not an image")
+    assert main(["vae", "score", "--model", "faces", "--images", str(faces_out)]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["n"] == 2 and scored["mse_per_pixel"] >= 0 and scored["neg_elbo_nats"] > 0
+    assert scored["skipped"][0]["file"] == "broken.png"
+    assert main(["vae", "score", "--model", "digits", "--images", str(tmp_path)]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["n"] == 3 and "most likely" in scored["note"]
+    assert main(["vae", "sample", "--model", "faces", "--digit", "3", "--out", str(tmp_path)]) == 1
+    assert "only applies" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_decode_benchmark_runs(vae_smoke):
+    from benchmarks import vae_decode
+
+    r = vae_decode.measure(vae.load("vae-faces"), repeats=2)
+    assert r["one_ms"] > 0 and r["batch64_ms"] > r["per_image_in_batch_ms"]
+
+
+def test_trainer_resumes_from_its_checkpoint(faces_dir, tmp_path):
+    from trainers import vae as trainer
+
+    args = ["--smoke", "--model", "faces", "--data-dir", str(faces_dir), "--checkpoint", str(tmp_path / "c.pt")]
+    trainer.main([*args, "--out", str(tmp_path / "a")])
+    trainer.main([*args, "--out", str(tmp_path / "b"), "--resume"])  # nothing left to train: same weights
+    a, b = registry.load_artifact("a", tmp_path), registry.load_artifact("b", tmp_path)
+    assert torch.equal(a.tensors["to_stats.weight"], b.tensors["to_stats.weight"])
+    assert b.card["epochs_run"] == 2
+
+
+# ---------------------------------------------------------------- the page
+
+
+def run_page(**kwargs):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "pages" / "4_VAE_Explorer.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_page_samples_slides_interpolates_and_uploads(vae_smoke):
+    at = run_page()
+    assert len(at.get("image")) >= 3
+    first = np.array(at.session_state["z_faces"])
+    at.button(key="faces_sample").click()
+    at.number_input(key="faces_seed").set_value(5)
+    at.run()
+    assert not at.exception, at.exception
+    assert not np.allclose(at.session_state["z_faces"], first)
+    dim = vae.load("vae-faces").ranked_dims()[0]
+    at.slider(key=f"faces_dim_{dim}").set_value(2.5)
+    at.run()
+    assert not at.exception and at.session_state["z_faces"][dim] == pytest.approx(2.5)
+    at.slider(key="faces_attr_older").set_value(1.0)
+    at.selectbox(key="faces_Start_src").select("held-out example")
+    at.radio(key="faces_path").set_value("spherical")
+    at.slider(key="faces_frames").set_value(5)
+    at.run()
+    assert not at.exception, at.exception
+    at.button(key="faces_reset").click()
+    at.run()
+    assert not np.any(at.session_state["z_faces"]) and at.session_state["faces_attr_older"] == 0
+
+    # a bad upload: a clear message, nothing else changes
+    before = np.array(at.session_state["z_faces"])
+    at.file_uploader(key="faces_upload").upload("bomb.png", bomb_png(), "image/png")
+    at.run()
+    assert not at.exception, at.exception
+    assert "megapixels" in at.error[0].value and np.array_equal(at.session_state["z_faces"], before)
+    # a good one: its code drives the sliders
+    rng = np.random.default_rng(0)
+    at.file_uploader(key="faces_upload").set_value(("me.png", png_bytes(synthetic_face(rng, 1, 25)), "image/png"))
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error and at.session_state["faces_uploaded"]["name"] == "me.png"
+    assert at.session_state["z_faces"][dim] == pytest.approx(at.session_state[f"faces_dim_{dim}"], abs=0.01)
+    at.selectbox(key="faces_End_src").select("uploaded picture")
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_page_draws_digits_and_survives_switching_models(vae_smoke):
+    at = run_page()
+    at.segmented_control(key="kind").set_value("digits")
+    at.run()
+    assert not at.exception, at.exception
+    at.select_slider(key="digits_class").set_value(7)
+    at.selectbox(key="digits_gx").select(vae.load("vae-digits").ranked_dims()[1])
+    at.run()
+    assert not at.exception, at.exception
+    at.file_uploader(key="digits_upload").upload("notes.txt", b"hello, not a digit", "text/plain")
+    at.run()
+    assert "not an image" in at.error[0].value
+    at.segmented_control(key="kind").set_value("faces")
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_page_explains_a_missing_artifact(vae_smoke, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(vae_smoke, root)
+    shutil.rmtree(root / "vae-faces")
+    monkeypatch.setattr(registry, "PRETRAINED", root)
+    at = run_page()
+    assert "unavailable" in at.error[0].value
+    assert any("python -m trainers.vae --model faces" in c.value for c in at.code)
+
+
+# ---------------------------------------------------------------- committed artifacts
+
+
+@pytest.mark.parametrize("kind", ["faces", "digits"])
+def test_committed_artifact_is_intact(kind):
+    m = vae.load(f"vae-{kind}")
+    assert not m.card["smoke"]
+    assert (registry.PRETRAINED / f"vae-{kind}" / registry.WEIGHTS_FILE).stat().st_size < 25 * 2**20
+
+
+def test_committed_digits_card_meets_the_floor():
+    m = vae.load("vae-digits").card["metrics"]
+    assert m["test_neg_elbo_nats"] <= 100
+    assert m["entropy_floor_nats"] < m["test_neg_elbo_nats"] < m["test_neg_elbo_nats_encoder_mean"] + 15
+
+
+def test_committed_faces_card_meets_the_floors():
+    card = vae.load("vae-faces").card
+    m = card["metrics"]
+    assert card["model"].count("64 latent dims") == 1
+    assert m["validation_mse_per_pixel"] <= m["pca_validation_mse_per_pixel"]
+    assert m["validation_mse_per_pixel"] <= 1.15 * m["train_mse_per_pixel"]
+
+
+def test_decoding_one_face_is_fast():
+    from benchmarks import vae_decode
+
+    torch.set_num_threads(1)
+    r = vae_decode.measure(vae.load("vae-faces"), repeats=10)
+    assert r["one_ms"] < vae_decode.FLOOR_FACE_MS
+
+
+@needs_vae_data
+def test_committed_digits_card_is_reproduced_on_the_mnist_test_set():
+    m = vae.load("vae-digits")
+    mnist = data.load_mnist()
+    s = vae.score(m.net, mnist["x_test"], mnist["y_test"])
+    assert s.neg_elbo_nats == pytest.approx(m.card["metrics"]["test_neg_elbo_nats"], abs=0.5)
+
+
+@needs_vae_data
+def test_committed_faces_card_is_reproduced_on_the_validation_split():
+    m = vae.load("vae-faces")
+    faces = data.load_faces()
+    assert len(faces.malformed) == len(m.card["data"]["malformed_names_skipped"])
+    _, va = data.split_indices(len(faces), 0.1, seed=0)
+    s = vae.score(m.net, faces.images[va])
+    assert s.mse_per_pixel == pytest.approx(m.card["metrics"]["validation_mse_per_pixel"], rel=0.02)
