@@ -75,7 +75,7 @@ with left:
             return_image_data=True,
             key="canvas",
         )
-        st.caption("Draw one digit, large, in the middle; the toolbar under the canvas clears it.")
+        st.caption("Draw one digit, large, in the middle; the bin in the canvas toolbar clears it.")
         raw = None if drawn is None else drawn.image_data  # RGBA; the preprocessing reads strokes either way
     elif source == "Upload":
         upload = st.file_uploader(
@@ -121,7 +121,8 @@ with right:
     st.image(enlarge(image), caption="What the models see: 28x28, ink bright on black, centred by mass")
     cols = st.columns(3)
     for col, (kind, p) in zip(cols, probs.items()):
-        col.metric(models.TITLES[kind], str(int(p.argmax())), f"{p.max():.0%} sure", delta_color="off")
+        col.metric(models.TITLES[kind], str(int(p.argmax())))
+        col.caption(f"{p.max():.0%} sure")
 
 fig = go.Figure(
     [go.Bar(name=models.TITLES[k], x=[str(d) for d in range(10)], y=p) for k, p in probs.items()],

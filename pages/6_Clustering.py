@@ -115,7 +115,7 @@ test_images = mnist_test_images()
 for c in range(10):
     row = counts.loc[c]
     purity = row.max() / row.sum() if row.sum() else 0.0
-    cols = st.columns([2, 1, 12])
+    cols = st.columns([3, 1, 12])
     cols[0].markdown(f"**Cluster {c}** → digit {mapping[c]}  \n{purity:.0%} of its sampled images are {row.idxmax()}")
     cols[1].image(strip(centres[c : c + 1])[0], caption="centre")
     if test_images is not None:

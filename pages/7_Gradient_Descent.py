@@ -141,6 +141,7 @@ surface = go.Figure(
         height=480,
         xaxis_title="a (intercept)",
         yaxis_title="b (slope)",
+        legend=dict(orientation="h", yanchor="top", y=-0.15),
         margin=dict(t=40),
     ),
 )
