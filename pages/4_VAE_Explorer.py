@@ -158,10 +158,10 @@ digit = int(st.session_state.get("digits_class", 0)) if kind == "digits" else 0
 left, right = st.columns([1, 2], gap="large")
 with left:
     show(decode(kind, z_now, digit), width=256)
-    b1, b2, b3 = st.columns([2, 1, 1], vertical_alignment="bottom")
+    b1, b2, b3 = st.columns([1, 1, 1], vertical_alignment="bottom")
     b1.number_input("Seed", 0, 1_000_000, key=f"{kind}_seed", on_change=new_sample)
-    b2.button("New sample", on_click=new_sample, key=f"{kind}_sample")
-    b3.button("Reset", on_click=reset, key=f"{kind}_reset", help="All sliders to 0: the centre of the latent space.")
+    b2.button("New sample", on_click=new_sample, key=f"{kind}_sample", width="stretch")
+    b3.button("Reset", on_click=reset, key=f"{kind}_reset", help="All sliders to 0: the centre.", width="stretch")
     if kind == "digits":
         st.select_slider("Digit to draw", options=list(range(10)), key="digits_class")
     active = model.active_dims()

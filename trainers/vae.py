@@ -236,11 +236,11 @@ def reconstruct(net, images, batch=256) -> np.ndarray:
 
 def face_attributes(mu: np.ndarray, faces: data.Faces) -> tuple[dict, dict]:
     """Female/male and older/younger directions (orthogonal) plus, for each, what else it moves."""
-    adult = (faces.age >= 18) & (faces.age <= 80)
     groups = {
         "female": (mu[faces.gender == 1], mu[faces.gender == 0]),
         "older": (mu[faces.age >= 55], mu[(faces.age >= 18) & (faces.age <= 30)]),
     }
+    groups = {k: g for k, g in groups.items() if len(g[0]) and len(g[1])}  # tiny data sets may lack a group
     dirs = vae.attribute_directions(groups)
     raw = {k: t.mean(0) - a.mean(0) for k, (t, a) in groups.items()}  # un-orthogonalised differences
     info = {}
@@ -250,7 +250,6 @@ def face_attributes(mu: np.ndarray, faces: data.Faces) -> tuple[dict, dict]:
         # as a fraction of that other difference (0: untouched, 1: a full swap of the other attribute).
         side = {other: round(float(gap * (d @ r) / max(r @ r, 1e-12)), 3) for other, r in raw.items() if other != name}
         info[name] = {"gap": round(gap, 4), "side_effects": side, "n_towards": len(groups[name][0])}
-    info["_adults"] = int(adult.sum())
     return dirs, info
 
 
@@ -309,6 +308,8 @@ def write_faces(args, net, x, _y, hx, _hy, info, history, best_epoch, seconds, d
     val_faces = faces.subset(info["val_idx"])
     held = {}
     for name, mask in (("female", val_faces.gender == 1), ("older", val_faces.age >= 55)):
+        if name not in dirs:
+            continue
         young_or_male = (val_faces.gender == 0) if name == "female" else (val_faces.age >= 18) & (val_faces.age <= 30)
         if not mask.any() or not young_or_male.any():
             continue
