@@ -34,7 +34,7 @@ def load_image(source) -> Image.Image:
             raise ValueError(f"the image is too large ({img.width}x{img.height} pixels)")
         img.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as err:
-        raise ValueError(f"not a readable image ({type(err).__name__}): upload a PNG, JPEG, BMP or GIF") from err
+        raise ValueError(f"not a readable image ({type(err).__name__}): use a PNG, JPEG, BMP or GIF file") from err
     return img
 
 
