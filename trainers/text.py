@@ -63,7 +63,8 @@ def run_cv(name, texts, labels, args, ckpt_path, state) -> dict:
 
     def after(scores):
         state[name] = scores
-        training.save_checkpoint(ckpt_path, scores=json.dumps(state))
+        state["seconds"] = state["clock"]()
+        training.save_checkpoint(ckpt_path, scores=json.dumps({k: v for k, v in state.items() if k != "clock"}))
 
     scores = evaluate.cross_validate(
         texts, labels, models.MODELS, args.folds, repeats, args.seed, progress, done=done, after=after
@@ -154,13 +155,14 @@ def main(argv=None):
 def train(args, out, ckpt_path, data_dir, rows, distinct, device):
     ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
     state = json.loads(ckpt["scores"]) if ckpt else {}
-    start = time.time()
+    start, spent = time.time(), state.get("seconds", 0.0)  # time spent before a --resume counts too
+    state["clock"] = lambda: spent + time.time() - start
     texts, labels = [r for _, r in distinct], [c for c, _ in distinct]
     scores = run_cv("distinct", texts, labels, args, ckpt_path, state)
     naive = run_cv("naive", [r for _, r in rows], [c for c, _ in rows], args, ckpt_path, state)
     board = leaderboard(scores, naive)
     classes, tfidf, fitted, agreement = fit_final(texts, labels, args.seed)
-    seconds = time.time() - start
+    seconds = state["clock"]()
     best = board[0]
     tensors, config = artifact_state(classes, tfidf, fitted, best["model"])
     counts = {c: labels.count(c) for c in classes}
@@ -216,8 +218,8 @@ def train(args, out, ckpt_path, data_dir, rows, distinct, device):
             "baseline": f"majority class {max(counts.values()) / len(labels):.3f}; "
             + "; ".join(f"{r['model']} {r['accuracy']:.3f}" for r in board[1:]),
         },
-        "headline": f"Deduplicated CV accuracy {best['accuracy']:.2f} ({best['model']}); "
-        f"the naive split claims {best['accuracy_naive']:.2f}",
+        "headline": f"Deduplicated CV accuracy {best['accuracy']:.3f} ({best['model']}); "
+        f"the naive split with duplicates claims {best['accuracy_naive']:.3f}",
         "smoke": args.smoke,
     }
     save_artifact(out, tensors, config, card, readme=readme(card))

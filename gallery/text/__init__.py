@@ -1,4 +1,10 @@
-"""A character vocabulary: the mapping between text and integer ids."""
+"""Text helpers shared by the slices, and the text lab.
+
+This module keeps it light: :class:`CharVocab` (the mapping between text and integer ids used by the
+character models). The text lab lives in submodules, imported only when needed: ``resumes`` (data, repair,
+uploads), ``models`` (the eight classifiers), ``evaluate`` (cross-validation), ``classify`` (the committed
+artifact), ``basics`` (bag of words and TF-IDF for the NLP basics page) and ``cli``.
+"""
 
 from __future__ import annotations
 
