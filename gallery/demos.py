@@ -41,6 +41,20 @@ DEMOS = (
         ":material/tune:",
     ),
     Demo(
+        "Résumé classifier",
+        "Eight classifiers guess a résumé's job; an honest leaderboard shows the duplicate-row leak.",
+        "pages/8_Resume_Classifier.py",
+        "text-classifiers",
+        ":material/description:",
+    ),
+    Demo(
+        "NLP basics",
+        "Tokens, stop words, bag of words, TF-IDF and cosine similarity on your own sentences.",
+        "pages/9_NLP_Basics.py",
+        None,
+        ":material/text_fields:",
+    ),
+    Demo(
         "Attention heatmaps",
         "Watch attention move across a German sentence as it is translated.",
         None,
