@@ -126,7 +126,13 @@ with right:
 
 fig = go.Figure(
     [go.Bar(name=models.TITLES[k], x=[str(d) for d in range(10)], y=p) for k, p in probs.items()],
-    layout=dict(barmode="group", height=300, margin=dict(t=30, b=10), yaxis_title="probability", xaxis_title="digit"),
+    layout=dict(
+        barmode="group",
+        height=300,
+        margin=dict(t=30, b=10),
+        yaxis_title="probability",
+        xaxis=dict(title="digit", type="category"),
+    ),
 )
 st.plotly_chart(fig, width="stretch")
 
@@ -169,9 +175,8 @@ with c1:
         layout=dict(
             height=420,
             margin=dict(t=30, b=10),
-            xaxis_title="predicted",
-            yaxis_title="true digit",
-            yaxis_autorange="reversed",
+            xaxis=dict(title="predicted", type="category"),
+            yaxis=dict(title="true digit", type="category", autorange="reversed"),
             title=f"Confusion matrix on the {m['test_images']:,} test images",
         ),
     )
