@@ -360,8 +360,10 @@ def test_committed_card_is_reproduced_on_the_data():
     texts, labels = resumes.load_resumes()
     assert len(texts) == card["data"]["distinct_rows"]
     assert card["data"]["files"][0]["sha256"] == registry.sha256_file(DATA_ROOT / "resumes" / resumes.CSV_NAME)
-    kind = "tfidf-svc"
-    scores = evaluate.cross_validate(texts, labels, [kind], ev["folds"], ev["repeats"], ev["seed"])
-    row = next(r for r in card["leaderboard"] if r["model"] == kind)
-    assert evaluate.summarise(scores[kind]["accuracy"])["mean"] == pytest.approx(row["accuracy"], abs=1e-3)
-    assert evaluate.summarise(scores[kind]["macro_f1"])["mean"] == pytest.approx(row["macro_f1"], abs=1e-3)
+    kinds = ["tfidf-sgd", "tfidf-svc"]  # the best model and the runner-up; the slower models are not rerun here
+    scores = evaluate.cross_validate(texts, labels, kinds, ev["folds"], ev["repeats"], ev["seed"])
+    for kind in kinds:
+        row = next(r for r in card["leaderboard"] if r["model"] == kind)
+        assert evaluate.summarise(scores[kind]["accuracy"])["mean"] == pytest.approx(row["accuracy"], abs=1e-3)
+        assert evaluate.summarise(scores[kind]["macro_f1"])["mean"] == pytest.approx(row["macro_f1"], abs=1e-3)
+    assert evaluate.summarise(scores["tfidf-sgd"]["accuracy"])["mean"] >= 0.86
