@@ -199,13 +199,19 @@ with right:
                 help="In units of the distance between the two groups' average codes.",
             )
             side = info.get(a, {}).get("side_effects", {})
-            note = "; ".join(f"{abs(v):.0%} of a full {o} change" for o, v in side.items() if abs(v) >= 0.005)
+            note = "; ".join(
+                f"{abs(v):.0%} of the way {ATTR_LABELS.get(o, (o, o))[int(v > 0)]}"
+                for o, v in side.items()
+                if abs(v) >= 0.005
+            )
             what = {
                 "female": "Moves the code along the difference between the average female and male face.",
                 "older": "Moves along the difference between faces aged 55+ and 18-30, with the gender part "
                 "removed so ageing keeps the gender.",
             }.get(a, "")
-            col.caption(what + (f" Also shifts the raw group difference of: {note}." if note else ""))
+            col.caption(
+                what + (f" A full push also moves the face {note} (the groups differ in that too)." if note else "")
+            )
 
 # ---------------------------------------------------------------- upload, interpolation, traversal
 
