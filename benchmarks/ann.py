@@ -72,12 +72,12 @@ class Faiss:
             self.index, self.name = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT), "faiss HNSW32, ef 128"
             self.index.hnsw.efConstruction = 80
         else:
-            nlist = max(16, int(4 * np.sqrt(len(data))))
+            nlist = max(16, int(np.sqrt(len(data))))
             quantizer = faiss.IndexFlatIP(d)
             self.index = faiss.IndexIVFFlat(quantizer, d, nlist, faiss.METRIC_INNER_PRODUCT)
             sample = data[np.random.default_rng(0).choice(len(data), min(len(data), 64 * nlist), replace=False)]
             self.index.train(sample)
-            self.index.nprobe = max(1, nlist // 128)
+            self.index.nprobe = max(4, nlist // 100)
             self.name = f"faiss IVF{nlist}, nprobe {self.index.nprobe}"
             self.quantizer = quantizer
         self.index.add(data)

@@ -208,18 +208,21 @@ with st.expander("How it was trained", expanded=False):
             for k, c in cards.items()
         ]
     )
-    baseline = cards["word2vec"]["baselines"]["cooccurrence_counts"]
+    counts = cards["word2vec"]["baselines"]["cooccurrence_counts"]
+    ppmi = cards["word2vec"]["baselines"]["ppmi_rows"]
     st.dataframe(table, hide_index=True, width="stretch")
     st.markdown(
-        f"Baseline measured in the same run: ranking skills by how often they share a posting with the query, "
-        f"hit@10 **{baseline['hit@10']}**, hit@50 **{baseline['hit@50']}**. {cards['word2vec']['evaluation']}."
+        f"Measured in the same run: ranking skills by how often they share a posting with the query "
+        f"(hit@10 **{counts['hit@10']}**, hit@50 **{counts['hit@50']}**), and a strong count-based reference, "
+        f"sparse PPMI rows compared by cosine (hit@10 **{ppmi['hit@10']}**, hit@50 **{ppmi['hit@50']}**). "
+        f"{cards['word2vec']['evaluation']}."
     )
     corpus_card = cards["word2vec"]["corpus"]
     measured = corpus_card.get("tokenisation_measured") or {}
     if measured:
         st.markdown(
             "**Tokenisation** (how `core php` becomes tokens), measured with word2vec: "
-            + "; ".join(f"{t}: hit@10 {s['hit@10']}" for t, s in measured.items())
+            + "; ".join(f"{t}: hit@10 {s['hit@10']}" for t, s in measured.items() if isinstance(s, dict))
             + f". Chosen: **{corpus_card['tokenisation']}**."
         )
     data = cards["word2vec"]["data"]

@@ -22,7 +22,7 @@ class GloveConfig:
     lr: float = 0.05
     x_max: float = 10.0  # the paper's 100 suits billions of tokens; these counts are small
     alpha: float = 0.75
-    batch: int = 32768
+    batch: int = 65536
     seed: int = 0
 
 
