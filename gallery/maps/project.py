@@ -178,6 +178,28 @@ def knn_indices(X: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- faithfulness
 
 
+def _scan(X: np.ndarray, Y: np.ndarray, k: int, rows: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """One pass over ``rows``: the trustworthiness penalty sum, and their k-NN in X and in Y (one distance
+    computation per chunk in the original space, which is the expensive part)."""
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    sq = (X**2).sum(1)
+    penalty, high, low = 0.0, [], []
+    for start in range(0, len(rows), 256):
+        chunk = rows[start : start + 256]
+        q = X[chunk]
+        d = np.maximum((q**2).sum(1)[:, None] - 2 * q @ X.T + sq[None, :], 0.0)
+        d[np.arange(len(chunk)), chunk] = np.inf  # itself last, as sklearn ranks it
+        part = np.argpartition(d, k, axis=1)[:, :k]
+        high.append(np.take_along_axis(part, np.take_along_axis(d, part, 1).argsort(1, kind="stable"), 1))
+        map_nn = knn_indices(Y, chunk, k)  # neighbours in the map
+        low.append(map_nn)
+        d_map = np.take_along_axis(d, map_nn, 1)  # (chunk, k) their original-space distances
+        ranks = 1 + (d[:, None, :] < d_map[:, :, None]).sum(-1)  # their ranks in the original space
+        r = ranks - k
+        penalty += float(r[r > 0].sum())
+    return penalty, np.concatenate(high), np.concatenate(low)
+
+
 def trustworthiness_sampled(X: np.ndarray, Y: np.ndarray, k: int, rows: np.ndarray) -> float:
     """sklearn's trustworthiness, with the sum over the points in ``rows`` only (all rows: exactly sklearn's).
 
@@ -187,17 +209,11 @@ def trustworthiness_sampled(X: np.ndarray, Y: np.ndarray, k: int, rows: np.ndarr
     N = len(X)
     if k >= N / 2:
         raise ValueError(f"k ({k}) must be below half the number of points ({N})")
-    penalty = 0.0
-    for start in range(0, len(rows), 256):
-        chunk = rows[start : start + 256]
-        d = _sq_distances(X, chunk)
-        d[np.arange(len(chunk)), chunk] = np.inf  # itself last, as sklearn ranks it
-        map_nn = knn_indices(Y, chunk, k)  # neighbours in the map
-        d_map = np.take_along_axis(d, map_nn, 1)  # (chunk, k) their original-space distances
-        ranks = 1 + (d[:, None, :] < d_map[:, :, None]).sum(-1)  # their ranks in the original space
-        r = ranks - k
-        penalty += float(r[r > 0].sum())
-    return 1.0 - 2.0 / (len(rows) * k * (2.0 * N - 3.0 * k - 1.0)) * penalty
+    return _trust(_scan(X, Y, k, rows)[0], len(rows), N, k)
+
+
+def _trust(penalty: float, n: int, N: int, k: int) -> float:
+    return 1.0 - 2.0 / (n * k * (2.0 * N - 3.0 * k - 1.0)) * penalty
 
 
 def faithfulness(X: np.ndarray, Y: np.ndarray, k: int = K_NEIGHBOURS, sample: int = 3000, seed: int = 0) -> dict:
@@ -206,7 +222,6 @@ def faithfulness(X: np.ndarray, Y: np.ndarray, k: int = K_NEIGHBOURS, sample: in
     Up to ``sample`` points, sklearn.manifold.trustworthiness itself; beyond, the same sum over a random
     sample of points (each still ranked against all N points), which keeps memory at sample x N.
     """
-    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     N = len(X)
     if len(Y) != N:
         raise ValueError("X and Y must have the same number of rows")
@@ -214,14 +229,13 @@ def faithfulness(X: np.ndarray, Y: np.ndarray, k: int = K_NEIGHBOURS, sample: in
     if k < 1:
         raise ValueError("faithfulness needs at least 3 points")
     rows = np.arange(N) if N <= sample else np.sort(np.random.default_rng(seed).choice(N, sample, replace=False))
+    penalty, high, low = _scan(X, Y, k, rows)
     if N <= sample:
         from sklearn.manifold import trustworthiness
 
-        trust = float(trustworthiness(X, Y, n_neighbors=k))
+        trust = float(trustworthiness(np.asarray(X, np.float64), np.asarray(Y, np.float64), n_neighbors=k))
     else:
-        trust = trustworthiness_sampled(X, Y, k, rows)
-    high = knn_indices(X, rows, k)
-    low = knn_indices(Y, rows, k)
+        trust = _trust(penalty, len(rows), N, k)
     overlap = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(high, low, strict=True)]))
     return {"trustworthiness": trust, "knn_overlap": overlap, "k": k, "points_measured": len(rows)}
 
