@@ -31,7 +31,13 @@ DEMOS = (
         "essays-lstm",
         ":material/edit_note:",
     ),
-    Demo("Skill neighbours", "word2vec, fastText and GloVe neighbours of job skills.", None, icon=":material/hub:"),
+    Demo(
+        "Skill neighbours",
+        "Type a job skill; word2vec, fastText and GloVe, trained on 50,000 postings, find its neighbours.",
+        "pages/3_Skill_Neighbors.py",
+        "skills-fasttext",
+        ":material/hub:",
+    ),
     Demo(
         "Embedding maps",
         "PCA, t-SNE and UMAP maps of skills, digits, résumés and VAE codes, each with a number for how faithful it is.",
@@ -120,6 +126,6 @@ def sample_of(card: dict) -> str | None:
     if not samples:
         return None
     if isinstance(samples, dict) and all(isinstance(v, list) for v in samples.values()):
-        return "  \n".join(f"*{k}:* " + ", ".join(v[:6]) for k, v in samples.items())
+        return "  \n".join(f"*{k}:* " + ", ".join(v[:6]) for k, v in list(samples.items())[:3])
     text = (samples.get("0.8") or next(iter(samples.values()))).replace("\n", " ").strip()
     return "\u201c\u2026" + text[:140].rsplit(" ", 1)[0] + "\u2026\u201d"  # a continuation, cut at a word
