@@ -1,7 +1,7 @@
 """Train the VAEs: a convolutional sigma-VAE on 64x64 faces, a conditional VAE on MNIST digits.
 
-python -m trainers.vae --model faces            # about 45 minutes on one (shared) CPU thread
-python -m trainers.vae --model digits           # about 10 minutes on one CPU thread
+python -m trainers.vae --model faces            # 16 epochs, about 22 minutes on one (shared) CPU thread
+python -m trainers.vae --model digits           # 30 epochs, about 18 minutes on one CPU thread
 python -m trainers.vae --model faces --smoke    # seconds, tiny data, for tests
 python -m trainers.vae --model faces --resume   # continue from checkpoints/vae-faces.pt
 """
@@ -43,7 +43,7 @@ def parse_args(argv=None):
     g = p.add_argument_group("model")
     g.add_argument("--latent", type=int, default=None, help="latent dimensions (faces 64, digits 20)")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--epochs", type=int, default=None, help="passes over the training images (faces 35, digits 30)")
+    g.add_argument("--epochs", type=int, default=None, help="passes over the training images (faces 16, digits 30)")
     g.add_argument("--minutes", type=float, default=0, help="stop early after this many minutes (0: no limit)")
     g.add_argument("--batch", type=int, default=None, help="faces 64, digits 128")
     g.add_argument("--lr", type=float, default=None, help="peak learning rate (faces 2e-3, digits 1e-3)")
@@ -53,7 +53,7 @@ def parse_args(argv=None):
     if args.model not in MODELS:
         p.error(f"--model must be one of {', '.join(MODELS)}")
     faces = args.model == "faces"
-    defaults = {"latent": 64 if faces else 20, "epochs": 35 if faces else 30, "batch": 64 if faces else 128}
+    defaults = {"latent": 64 if faces else 20, "epochs": 16 if faces else 30, "batch": 64 if faces else 128}
     defaults["lr"] = 2e-3 if faces else 1e-3
     for key, value in defaults.items():
         if getattr(args, key) is None:
