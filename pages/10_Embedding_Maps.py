@@ -196,17 +196,22 @@ def figure() -> go.Figure:
     three = coords.shape[1] == 3
     names = sorted(set(groups), key=lambda g: (len(g), g))
     hovertext = np.array([hover(i) for i in range(N)], dtype=object)
-    groups_arr = np.asarray(groups)
     size = 3 if N > 2000 else 5 if N > 500 else 8
-    for j, g in enumerate(names):
-        idx = np.flatnonzero(groups_arr == g)
-        marker = dict(size=size, color=PALETTE[j % len(PALETTE)], opacity=0.35 if focus is not None else 0.8)
-        common = dict(name=g, mode="markers", marker=marker, hovertext=hovertext[idx], hoverinfo="text")
-        if three:
-            fig.add_trace(go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], **common))
-        else:
-            trace = go.Scattergl if N > 1000 else go.Scatter
-            fig.add_trace(trace(x=coords[idx, 0], y=coords[idx, 1], customdata=idx, **common))
+    colour_of = {g: PALETTE[j % len(PALETTE)] for j, g in enumerate(names)}
+    # One WebGL trace for all points (many traces make the browser slow to draw); the legend comes from
+    # empty traces, one per group.
+    marker = dict(size=size, color=[colour_of[g] for g in groups], opacity=0.35 if focus is not None else 0.8)
+    common = dict(mode="markers", marker=marker, hovertext=hovertext, hoverinfo="text", showlegend=False)
+    if three:
+        fig.add_trace(go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common))
+    else:
+        trace = go.Scattergl if N > 1000 else go.Scatter
+        fig.add_trace(trace(x=coords[:, 0], y=coords[:, 1], customdata=np.arange(N), **common))
+    for g in names[:40]:
+        blank = dict(mode="markers", name=g, marker=dict(size=8, color=colour_of[g]), hoverinfo="skip")
+        fig.add_trace(
+            go.Scatter3d(x=[None], y=[None], z=[None], **blank) if three else go.Scatter(x=[None], y=[None], **blank)
+        )
     if focus is not None:
         for idx, name, mk in (
             (near, f"{K_NEIGHBOURS} nearest (original space)", dict(size=12, symbol="circle-open", color="black")),
@@ -347,7 +352,7 @@ with st.expander("How these maps were made"):
             "seconds": 0.0,
         }
     )
-    st.dataframe(pd.DataFrame(rows_table), hide_index=True)
+    st.table(pd.DataFrame(rows_table).set_index("map"))
     st.markdown(
         f"{card['model']}, computed in {card['train_seconds']:.0f} s on {card['hardware']}. "
         f"**Data:** {card['data']['data']} (licence: {card['data']['licence']})."
@@ -356,14 +361,11 @@ with st.expander("How these maps were made"):
     st.code(card["train_command"], language="bash")
     if costs:
         st.markdown("**What a map costs on this machine** (`python -m benchmarks.maps`):")
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {k2: (float(v) if v is not None else float("nan")) for k2, v in r2.items() if k2 != "n"}
-                    | {"points": r2["n"]}
-                    for r2 in costs["rows"]
-                ]
-            ).set_index("points"),
-        )
+        cost_rows = [
+            {"points": f"{r2['n']:,}"}
+            | {METHOD_NAMES.get(k2, k2): ("capped" if v is None else f"{v:.1f} s") for k2, v in r2.items() if k2 != "n"}
+            for r2 in costs["rows"]
+        ]
+        st.table(pd.DataFrame(cost_rows).set_index("points"))
         if costs.get("umap_compile_seconds"):
             st.caption(f"UMAP's first call in a server process adds about {costs['umap_compile_seconds']:.0f} s.")

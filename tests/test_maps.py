@@ -375,6 +375,16 @@ def test_committed_map_is_intact_and_beats_a_random_placement(dataset):
     assert max(m["tsne"]["knn_overlap"], m["umap"]["knn_overlap"]) > m["pca"]["knn_overlap"]
 
 
+@pytest.mark.parametrize("dataset", [d for d in COMMITTED if d in mdata.SOURCE_ARTIFACT])
+def test_committed_map_was_made_from_the_committed_model(dataset):
+    art = mdata.load_map(dataset)
+    source = art.config["source"]["artifact"]
+    card = registry.read_json(registry.PRETRAINED / source / "card.json")
+    assert art.config["source"]["weights_sha256"] == card["weights_sha256"], (
+        f"{source} changed after maps-{dataset} was made: rebuild with python -m trainers.maps --model {dataset}"
+    )
+
+
 @needs_map_data
 @pytest.mark.parametrize("dataset", [d for d in COMMITTED if d in ("digits", "resumes")])
 def test_committed_map_metrics_are_reproduced_from_the_stored_coordinates(dataset):
