@@ -293,7 +293,7 @@ members = np.flatnonzero(cluster_of == which)
 if shown.weights:
     members = members[np.argsort([-shown.weights[i] for i in members], kind="stable")]
 if shown.images is not None:
-    st.image([shown.images[i] for i in members[:40]], width=56, caption=[shown.ids[i] for i in members[:40]])
+    st.image([shown.images[i] for i in members[:48]], width=56)
 elif shown.texts:
     st.dataframe(
         pd.DataFrame({"résumé": [shown.ids[i] for i in members], "opening": [shown.texts[i] for i in members]}),
