@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -91,7 +92,7 @@ def main(argv=None):
         import platform
 
         result["machine"] = f"{platform.processor() or platform.machine()}, one thread for t-SNE"
-        result["command"] = "python -m benchmarks.maps " + " ".join(argv or [])
+        result["command"] = " ".join(["python -m benchmarks.maps", *(sys.argv[1:] if argv is None else argv)])
         args.save.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
