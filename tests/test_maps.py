@@ -214,6 +214,12 @@ def test_a_random_placement_scores_low_and_a_good_map_scores_high():
     assert tsne["trustworthiness"] > 0.9 and tsne["knn_overlap"] > 3 * rand["knn_overlap"]
 
 
+def test_3d_tsne_of_a_small_data_set_does_not_blow_apart():
+    X, _ = blobs(100, dim=30, classes=5, seed=3)
+    f = faithfulness(X, project(X, "tsne", 3, iterations=500).coords)
+    assert f["trustworthiness"] > 0.9, f
+
+
 def test_sampled_trustworthiness_equals_sklearn_on_all_rows_and_estimates_it_on_a_sample():
     from sklearn.manifold import trustworthiness
 
