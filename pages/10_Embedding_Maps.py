@@ -95,7 +95,7 @@ with st.expander(
     else f"{METHOD_NAMES[method]} is not precomputed for this data set: choose its settings and compute it",
     expanded=method not in art.coords,
 ):
-    with st.form(f"form_{dataset}_{method}"):
+    with st.container(border=True):  # plain widgets, not a form: the cost estimate follows every change
         c = st.columns(4)
         dims = c[0].radio("Dimensions", (2, 3), horizontal=True)
         cap = min(len(data), MAX_POINTS[method])
@@ -117,7 +117,7 @@ with st.expander(
             f"Estimated cost: {note}. Caps: t-SNE {MAX_POINTS['tsne']:,} points (its cost grows fast and the "
             f"Embedding Projector stops there too), UMAP {MAX_POINTS['umap']:,}; this map has {len(data):,} points."
         )
-        go_compute = st.form_submit_button("Compute this map", type="primary")
+        go_compute = st.button("Compute this map", type="primary", key=f"compute_{dataset}_{method}")
     if go_compute:
         small = {"n_neighbors": params.get("n_neighbors", 2), "perplexity": params.get("perplexity", 2)}
         if min(small.values()) >= int(n):

@@ -340,8 +340,9 @@ def test_page_switches_searches_computes_and_names_missing_maps(smoke_maps):
     assert not at.exception, at.exception
     assert any("PCA keeps" in c.value for c in at.caption)
     at.radio[0].set_value(3)
-    at.number_input[0].set_value(20)
-    at.button[0].click().run()  # the form's submit: a 3-D PCA of 20 résumés, computed on demand
+    at.number_input[0].set_value(20).run()
+    assert any(c.value.startswith("Estimated cost: about") for c in at.caption)  # said before it runs
+    at.button[0].click().run()  # a 3-D PCA of 20 résumés, computed on demand
     assert not at.exception, at.exception
     assert any("computed on demand: 3-D, 20 points" in c.value for c in at.caption)
 
