@@ -105,7 +105,7 @@ class Annoy:
             self.index.add_item(i, row)
         self.index.set_seed(0)
         self.index.build(trees, n_jobs=1)
-        self.search_k = trees * K * 20
+        self.search_k = trees * K * 10  # as the page's backend
         self.name = f"annoy {trees} trees, search_k {self.search_k}"
         self.path = Path(tempfile.mkdtemp()) / "index.ann"
         self.index.save(str(self.path))

@@ -35,7 +35,7 @@ DEMOS = (
         "Skill neighbours",
         "Type a job skill; word2vec, fastText and GloVe, trained on 50,000 postings, find its neighbours.",
         "pages/3_Skill_Neighbors.py",
-        "skills-fasttext",
+        "skills-glove",
         ":material/hub:",
     ),
     Demo(

@@ -56,7 +56,7 @@ def explain_unknown(err: UnknownSkill, kind: str):
     st.warning(f"{kind} has no vector for '{err.skill}'.{hint} (fastText builds one from character n-grams.)")
 
 
-first = ui.load_or_stop(load, "word2vec")
+first = ui.load_or_stop(load, "glove")  # the best model on the cards; all three share one vocabulary
 options = first.vectors.words
 shared = st.query_params.get("skill", "").strip()[:60]  # a link such as ?skill=pyhton opens with that skill
 if shared and shared not in first.vectors.index:
@@ -70,7 +70,7 @@ skill = c1.selectbox(
     accept_new_options=True,
     help="Start typing: suggestions come from the vocabulary. You may also type a skill it has never seen.",
 )
-kind = c2.selectbox("Model", skills.MODELS, key="model")
+kind = c2.selectbox("Model", skills.MODELS, index=skills.MODELS.index("glove"), key="model")
 engine = c3.selectbox("Search", BACKENDS, key="backend", help="All four return cosine similarities.")
 approximate = c4.toggle("Approximate", key="approx", help="Faiss: HNSW graph instead of flat. Magnitude: Annoy.")
 topn = c5.slider("Top n", 5, 50, 10, key="topn")

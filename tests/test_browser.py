@@ -26,3 +26,5 @@ def test_every_page_renders_in_chromium():
                 assert page.locator("[data-testid='stException']").count() == 0
             if path == "Essays":
                 assert page.get_by_text("Greedy vs sampled").count() >= 1
+            if path == "Skill_Neighbors":
+                assert page.get_by_text("Query time").count() >= 1

@@ -24,7 +24,19 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = {"home": "", "names": "Names", "essays": "Essays"}
+PAGES = {
+    "home": "",
+    "names": "Names",
+    "essays": "Essays",
+    "skills": "Skill_Neighbors",
+    "vae": "VAE_Explorer",
+    "digits": "Digit_Recognizer",
+    "clustering": "Clustering",
+    "gradient_descent": "Gradient_Descent",
+    "resumes": "Resume_Classifier",
+    "nlp_basics": "NLP_Basics",
+    "maps": "Embedding_Maps",
+}
 
 
 def free_port() -> int:

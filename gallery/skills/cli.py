@@ -114,5 +114,5 @@ def register(demos) -> None:
     s.add_argument("b")
     s.set_defaults(run=run_or_exit(cmd_similarity))
     for sub in skills.choices.values():
-        sub.add_argument("--model", choices=MODELS, default="word2vec")
+        sub.add_argument("--model", choices=MODELS, default="glove", help="default: glove, the best on the card")
         sub.add_argument("--vectors", metavar="PATH", help="a .magnitude file (light, medium or heavy) instead")
