@@ -15,9 +15,9 @@ import numpy as np
 from gallery import registry
 
 DATASETS = {  # artifact suffix -> what the map shows
-    "skills-word2vec": "the 3,000 most frequent job skills, word2vec vectors (100-d)",
-    "skills-fasttext": "the 3,000 most frequent job skills, fastText vectors (100-d)",
-    "skills-glove": "the 3,000 most frequent job skills, GloVe vectors (100-d)",
+    "skills-word2vec": "the 3,000 most frequent job skills, word2vec vectors",
+    "skills-fasttext": "the 3,000 most frequent job skills, fastText vectors",
+    "skills-glove": "the 3,000 most frequent job skills, GloVe vectors",
     "digits": "5,000 MNIST test digits (500 per digit), raw pixels (784-d)",
     "vae-digits": "the same 5,000 digits as the digit VAE's latent means (20-d)",
     "vae-faces": "UTKFace faces as the face VAE's latent means",
