@@ -29,9 +29,9 @@ from gallery.registry import save_artifact
 MODELS = (*models.CLASSIFIERS, "dec")
 DEFAULTS = {  # epochs, learning rate, augment
     "logreg": dict(epochs=15, lr=2e-3, augment=False),
-    "mlp": dict(epochs=30, lr=1e-3, augment=True),
+    "mlp": dict(epochs=20, lr=1e-3, augment=True),
     "cnn": dict(epochs=12, lr=3e-3, augment=True),
-    "dec": dict(epochs=60, lr=1e-3, augment=False),
+    "dec": dict(epochs=50, lr=1e-3, augment=False),
 }
 
 
@@ -45,7 +45,7 @@ def parse_args(argv=None):
     g.add_argument("--no-augment", action="store_true", help="no random shifts/rotations of training images")
     g.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     g = p.add_argument_group("clustering (--model dec)")
-    g.add_argument("--dec-epochs", type=float, default=20, help="passes over the data in DEC fine-tuning (at most)")
+    g.add_argument("--dec-epochs", type=float, default=8, help="passes over the data in DEC fine-tuning (at most)")
     g.add_argument("--dec-update", type=int, default=140, help="batches between target-distribution updates")
     g.add_argument("--dec-tol", type=float, default=0.001, help="stop when fewer labels than this change")
     g.add_argument(
