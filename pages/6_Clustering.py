@@ -161,6 +161,10 @@ st.markdown(
    soft assignment to each centre is a Student-t similarity *q*, and the target *p* squares *q* and
    renormalises it, so confident assignments pull harder and big clusters are held back. Minimising KL(p‖q)
    sharpens the clusters; it stops when almost no image changes cluster between target updates.
+
+**Where it goes wrong.** Ten clusters need not be ten digits: the commonest failure, visible above, is one digit
+split in two (upright and slanted 1s) while two similar digits share a cluster (4 and 9). Accuracy counts every
+image in the merged or split cluster that does not match its cluster's digit as wrong.
 """
 )
 
