@@ -120,12 +120,22 @@ def headline_of(card: dict) -> str | None:
     return None
 
 
+def short_list(items: list[str], chars: int = 48) -> str:
+    """Up to six items, fewer when they are long, so that a card's sample fits in two lines."""
+    shown = items[:1]
+    for item in items[1:6]:
+        if len(", ".join([*shown, item])) > chars:
+            break
+        shown.append(item)
+    return ", ".join(shown)
+
+
 def sample_of(card: dict) -> str | None:
     """A short sample output taken from a card, for the landing page."""
     samples = card.get("samples")
     if not samples:
         return None
     if isinstance(samples, dict) and all(isinstance(v, list) for v in samples.values()):
-        return "  \n".join(f"*{k}:* " + ", ".join(v[:6]) for k, v in list(samples.items())[:3])
+        return "  \n".join(f"*{k}:* " + short_list(v) for k, v in list(samples.items())[:2])
     text = (samples.get("0.8") or next(iter(samples.values()))).replace("\n", " ").strip()
     return "\u201c\u2026" + text[:140].rsplit(" ", 1)[0] + "\u2026\u201d"  # a continuation, cut at a word
