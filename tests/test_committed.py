@@ -29,14 +29,11 @@ def test_default_name_model_card_meets_the_floors():
     assert m["novel_fraction"] >= 0.5
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known shortfall: the 0.85 gender-accuracy floor is above what these test names allow. A dedicated "
-    "gender classifier (logistic regression on character 1-4-grams, card: classifier_gender_accuracy) reaches "
-    "only about 0.84 on the same split; the GRU gets about 0.82, the bigram about 0.83.",
-)
 def test_default_name_model_gender_accuracy_floor():
-    assert names.load().card["metrics"]["gender_accuracy"] >= 0.85
+    """Issue 12 restated the floor: within 0.02 of the reference gender classifier measured on the same split
+    (0.85 was above what these labels allow)."""
+    m = names.load().card["metrics"]
+    assert m["gender_accuracy"] >= m["classifier_gender_accuracy"] - 0.02
 
 
 def test_essay_card_meets_the_floors():
