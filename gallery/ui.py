@@ -27,7 +27,8 @@ def training_details(card: dict, metric_rows: list[tuple[str, object, object]], 
         f"**Model:** {card['model']}, {card['parameters']:,} parameters. "
         f"Trained in {card['train_seconds']:.0f} s on {card['hardware']}."
     )
-    st.table(pd.DataFrame(metric_rows, columns=["metric", "this model", "baseline"]).set_index("metric"))
+    table = pd.DataFrame(metric_rows, columns=["metric", "this model", "baseline"]).astype(str)  # one type per column
+    st.table(table.set_index("metric"))
     history = card.get("history") or []
     if history:
         frame = pd.DataFrame(history)
