@@ -82,3 +82,17 @@ def missing_data(path: Path) -> SystemExit:
     return SystemExit(
         f"error: {path} not found. Pass --data-dir pointing at your copy of the data (see ../shared/data/README.md)."
     )
+
+
+def card_readme(card: dict, extra_lines: list[str] = ()) -> str:
+    """The short README.md written beside an artifact, from its card (model, command, result, baseline, data)."""
+    lines = [f"# {card['artifact']}", "", card["task"] + ".", ""]
+    if "model" in card and "parameters" in card:
+        lines.append(f"- model: {card['model']} ({card['parameters']:,} parameters)")
+    lines.append(f"- trained with `{card['train_command']}` in {card['train_seconds']} s on {card['hardware']}")
+    if "summary" in card:
+        lines += [f"- result: {card['summary']['quality']}", f"- baseline: {card['summary']['baseline']}"]
+    data = card["data"]
+    cite = f"; cite: {data['citation']}" if "citation" in data else ""
+    lines.append(f"- data: {data['data']}; licence: {data['licence']}{cite}")
+    return "\n".join([*lines, *extra_lines, ""])

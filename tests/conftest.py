@@ -105,14 +105,24 @@ def smoke_root(tmp_path_factory, names_dir, essays_dir):
     return root
 
 
-@pytest.fixture
-def use_smoke_artifacts(smoke_root, monkeypatch):
-    """Point the registry (and so the pages and the CLI) at the smoke artifacts."""
+def point_registry_at(root, monkeypatch):
+    """Make the registry (and so the pages and the CLI) read ``root``, with Streamlit's caches cleared around it.
+
+    Fixtures use it as ``yield from point_registry_at(root, monkeypatch)``.
+    """
     import streamlit as st
 
     from gallery import registry
 
-    monkeypatch.setattr(registry, "PRETRAINED", smoke_root)
+    monkeypatch.setattr(registry, "PRETRAINED", root)
     st.cache_resource.clear()
-    yield smoke_root
+    st.cache_data.clear()
+    yield root
     st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.fixture
+def use_smoke_artifacts(smoke_root, monkeypatch):
+    """Point the registry (and so the pages and the CLI) at the smoke artifacts."""
+    yield from point_registry_at(smoke_root, monkeypatch)

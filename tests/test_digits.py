@@ -15,6 +15,7 @@ from PIL import Image
 
 from gallery import DATA_ROOT
 from gallery.digits import cluster, examples, lesson, models, preprocess
+from tests.conftest import point_registry_at
 
 ROOT = Path(__file__).resolve().parent.parent
 MNIST = DATA_ROOT / "mnist" / "mnist.npz"
@@ -72,14 +73,7 @@ def digits_smoke_root(tmp_path_factory):
 
 @pytest.fixture
 def digits_artifacts(digits_smoke_root, monkeypatch):
-    import streamlit as st
-
-    from gallery import registry
-
-    monkeypatch.setattr(registry, "PRETRAINED", digits_smoke_root)
-    st.cache_resource.clear()
-    yield digits_smoke_root
-    st.cache_resource.clear()
+    yield from point_registry_at(digits_smoke_root, monkeypatch)
 
 
 # --- preprocessing -------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from gallery.maps.project import (
     stratified_sample,
     trustworthiness_sampled,
 )
+from tests.conftest import point_registry_at
 from tests.skills_fixtures import smoke_train, write_skills_csv
 from tests.test_vae import synthetic_digits, synthetic_face
 
@@ -121,10 +122,7 @@ def maps_root(maps_sources, tmp_path_factory):
 
 @pytest.fixture
 def smoke_maps(maps_root, monkeypatch):
-    monkeypatch.setattr(registry, "PRETRAINED", maps_root)
-    st.cache_resource.clear()
-    yield maps_root
-    st.cache_resource.clear()
+    yield from point_registry_at(maps_root, monkeypatch)
 
 
 # ---------------------------------------------------------------- projections

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gallery import DATA_ROOT, registry
 from gallery.skills import corpus, evaluate, glove, magnitude, search
 from gallery.skills import model as skills
 from gallery.skills.vectors import SkillVectors, UnknownSkill, char_ngrams, ft_hash
+from tests.conftest import point_registry_at
 from tests.skills_fixtures import smoke_train, write_skills_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,11 +34,8 @@ def skills_root(tmp_path_factory):
 
 @pytest.fixture
 def smoke_skills(skills_root, monkeypatch, tmp_path):
-    monkeypatch.setattr(registry, "PRETRAINED", skills_root)
     monkeypatch.setenv("GALLERY_CACHE", str(tmp_path / "cache"))
-    st.cache_resource.clear()
-    yield skills_root
-    st.cache_resource.clear()
+    yield from point_registry_at(skills_root, monkeypatch)
 
 
 def clustered(n=600, dim=16, seed=0):

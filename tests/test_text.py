@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from gallery import DATA_ROOT, registry
 from gallery.text import basics, classify, evaluate, models, resumes
+from tests.conftest import point_registry_at
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_resume_data = pytest.mark.skipif(
@@ -68,12 +69,7 @@ def text_root(tmp_path_factory, resume_dir):
 
 @pytest.fixture
 def smoke_text(text_root, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setattr(registry, "PRETRAINED", text_root)
-    st.cache_resource.clear()
-    yield text_root
-    st.cache_resource.clear()
+    yield from point_registry_at(text_root, monkeypatch)
 
 
 # ---------------------------------------------------------------------------------------------------- data

@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from gallery import DATA_ROOT, registry
 from gallery.vae import data
 from gallery.vae import model as vae
+from tests.conftest import point_registry_at
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = ["61_1_20170109142408075.jpg", "61_3_20170109150557335.jpg"]
@@ -99,14 +100,7 @@ def vae_smoke_root(tmp_path_factory, faces_dir, mnist_dir):
 
 @pytest.fixture
 def vae_smoke(vae_smoke_root, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setattr(registry, "PRETRAINED", vae_smoke_root)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield vae_smoke_root
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    yield from point_registry_at(vae_smoke_root, monkeypatch)
 
 
 def png_bytes(arr) -> bytes:

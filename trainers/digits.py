@@ -274,24 +274,8 @@ def main_classifier(args, device, out, ckpt_path):
         "history": history,
         "smoke": args.smoke,
     }
-    save_artifact(out, net.state_dict(), config, card, readme=readme(card))
+    save_artifact(out, net.state_dict(), config, card, readme=training.card_readme(card))
     print(f"wrote {out}: test accuracy {acc:.4f} (nearest class mean {base:.4f})")
-
-
-def readme(card: dict) -> str:
-    return "\n".join(
-        [
-            f"# {card['artifact']}",
-            "",
-            card["task"] + ".",
-            "",
-            f"- model: {card['model']} ({card['parameters']:,} parameters)",
-            f"- trained with `{card['train_command']}` in {card['train_seconds']} s on {card['hardware']}",
-            f"- {card['summary']['quality']}; baseline: {card['summary']['baseline']}",
-            f"- data: {card['data']['data']}; licence: {card['data']['licence']}",
-            "",
-        ]
-    )
 
 
 def kmeans(codes: np.ndarray, seed: int, n_init: int):
@@ -511,7 +495,7 @@ def main_dec(args, device, out, ckpt_path):
         "dec_history": dec_history,
         "smoke": args.smoke,
     }
-    save_artifact(out, tensors, config, card, readme=readme(card))
+    save_artifact(out, tensors, config, card, readme=training.card_readme(card))
     print(f"wrote {out}: {card['summary']}")
 
 

@@ -251,14 +251,7 @@ def save(kind: str, sv: SkillVectors, card: dict, out: Path) -> None:
     if sv.subwords is not None:
         tensors["buckets"] = torch.from_numpy(sv.subwords.buckets)
         config.update(min_n=sv.subwords.min_n, max_n=sv.subwords.max_n, buckets=len(sv.subwords.buckets))
-    m = card["metrics"]
-    readme = (
-        f"# {card['artifact']}\n\n{card['task']}.\n\n- model: {card['model']}, vocabulary {len(sv.words):,}\n"
-        f"- hit@10 {m['hit@10']}, hit@50 {m['hit@50']} ({card['summary']['baseline']})\n"
-        f"- trained with `{card['train_command']}` in {card['train_seconds']} s\n"
-        f"- data: {card['data']['data']}; licence {card['data']['licence']}; cite: {card['data']['citation']}\n"
-    )
-    save_artifact(out, tensors, config, card, readme)
+    save_artifact(out, tensors, config, card, training.card_readme(card))
 
 
 def main(argv=None):

@@ -230,24 +230,14 @@ def train(args, out, ckpt_path, data_dir, rows, distinct, device):
 
 
 def readme(card: dict) -> str:
-    lines = [
-        f"# {card['artifact']}",
-        "",
-        card["task"] + ".",
-        "",
-        f"- trained with `{card['train_command']}` in {card['train_seconds']} s on {card['hardware']}",
-        f"- evaluation: {card['evaluation']['method']}",
-        f"- data: {card['data']['data']}; licence: {card['data']['licence']}",
-        "",
-        "| model | CV accuracy (distinct) | macro-F1 | naive CV accuracy (duplicated rows) |",
-        "|---|---|---|---|",
-    ]
+    header = "| model | CV accuracy (distinct) | macro-F1 | naive CV accuracy (duplicated rows) |"
+    table = ["", header, "|---|---|---|---|"]
     for r in card["leaderboard"]:
-        lines.append(
+        table.append(
             f"| {r['model']} | {r['accuracy']:.3f} ± {r['accuracy_std']:.3f} | {r['macro_f1']:.3f} | "
             f"{r['accuracy_naive']:.3f} |"
         )
-    return "\n".join([*lines, ""])
+    return training.card_readme(card, [f"- evaluation: {card['evaluation']['method']}", *table])
 
 
 if __name__ == "__main__":

@@ -381,7 +381,7 @@ def write_faces(args, net, x, _y, hx, _hy, info, history, best_epoch, seconds, d
     for name, direction in dirs.items():
         tensors[f"extra.dir_{name}"] = torch.from_numpy(direction)
     config = {"model": vae.config_dict(net), "attributes": list(dirs), "image_size": data.FACE_SIZE}
-    save_artifact(out, tensors, config, card, readme=readme(card))
+    save_artifact(out, tensors, config, card, readme=training.card_readme(card))
     print(
         f"wrote {out}: validation MSE {val_s.mse_per_pixel:.5f} (train {train_s.mse_per_pixel:.5f}), "
         f"PCA-{args.latent} {pca_val:.5f}; -ELBO {val_s.neg_elbo_nats:.1f} nats"
@@ -453,7 +453,7 @@ def write_digits(args, net, x, y, xt, yt, info, history, best_epoch, seconds, de
     tensors["extra.examples"] = torch.from_numpy(mu[:24].copy())
     tensors["extra.example_digits"] = torch.from_numpy(yt[:24].astype(np.int64))
     config = {"model": vae.config_dict(net), "image_size": data.DIGIT_SIZE}
-    save_artifact(out, tensors, config, card, readme=readme(card))
+    save_artifact(out, tensors, config, card, readme=training.card_readme(card))
     print(f"wrote {out}: test -ELBO {test_s.neg_elbo_nats:.2f} nats (per-class Bernoulli {bern:.2f})")
 
 
@@ -462,22 +462,6 @@ def mean_latent_elbo(net, xt, yt) -> float:
     x, y = vae.to_tensor(xt), torch.as_tensor(yt)
     mu, logvar = net.encode(x, y)
     return float((vae.bernoulli_nll(net.decode_logits(mu, y), x) + vae.kl_per_dim(mu, logvar).sum(1)).mean())
-
-
-def readme(card: dict) -> str:
-    lines = [
-        f"# {card['artifact']}",
-        "",
-        card["task"] + ".",
-        "",
-        f"- model: {card['model']} ({card['parameters']:,} parameters)",
-        f"- trained with `{card['train_command']}` in {card['train_seconds']} s on {card['hardware']}",
-        f"- result: {card['summary']['quality']}",
-        f"- baseline: {card['summary']['baseline']}",
-        f"- data: {card['data']['data']}; {card['data']['licence']}",
-        "",
-    ]
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
