@@ -96,6 +96,25 @@ DEMOS = (
 )
 
 
+# The sidebar's sections (st.navigation in Home.py); a page not built yet is simply left out.
+SECTIONS = {
+    "Generate": ("pages/1_Names.py", "pages/2_Essays.py", "pages/4_VAE_Explorer.py"),
+    "Embeddings": ("pages/3_Skill_Neighbors.py", "pages/10_Embedding_Maps.py"),
+    "Classic lab": (
+        "pages/5_Digit_Recognizer.py",
+        "pages/6_Clustering.py",
+        "pages/7_Gradient_Descent.py",
+        "pages/8_Resume_Classifier.py",
+        "pages/9_NLP_Basics.py",
+    ),
+}
+
+
+def url_path(page: str) -> str:
+    """``pages/3_Skill_Neighbors.py`` -> ``Skill_Neighbors``: the URL each page has always had."""
+    return page.rsplit("/", 1)[-1].removesuffix(".py").split("_", 1)[1]
+
+
 def card_of(demo: Demo) -> dict | None:
     """The artifact's card.json, or None when the artifact is missing or unreadable."""
     if not demo.artifact:

@@ -95,3 +95,13 @@ def test_a_missing_artifact_breaks_only_its_page(use_smoke_artifacts, tmp_path, 
     assert "unavailable" in at.error[0].value
     assert any(f"python -m trainers.{artifact.split('-')[0]}" in c.value for c in at.code)
     run_page("Home.py")
+
+
+def test_every_page_file_is_in_the_navigation_and_on_the_landing_page():
+    from gallery.demos import DEMOS, SECTIONS, url_path
+
+    files = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    listed = [p for pages in SECTIONS.values() for p in pages]
+    assert set(listed) == files and len(listed) == len(files)
+    assert {d.page for d in DEMOS if d.page} == files
+    assert url_path("pages/3_Skill_Neighbors.py") == "Skill_Neighbors"

@@ -29,7 +29,9 @@ class SkillModel:
         path = None
         if name == "magnitude":
             path = self.magnitude_path or self.ensure_magnitude_file()
-        return make_backend(name, self.vectors.words, self.vectors.vectors, approximate, path)
+        engine = make_backend(name, self.vectors.words, self.vectors.vectors, approximate, path)
+        engine.neighbors(self.vectors.vectors[0], 10)  # the first search pays page faults: keep it out of query times
+        return engine
 
     def ensure_magnitude_file(self) -> Path:
         """Our vectors converted to .magnitude once, cached outside the repository (medium for fastText)."""
