@@ -3,9 +3,25 @@
 Imports no torch: the landing page opens fast, and each demo page loads its own model.
 """
 
+import importlib
+import threading
+
 import streamlit as st
 
 from gallery.demos import DEMOS, SECTIONS, card_of, headline_of, sample_of, url_path
+
+WARM_MODULES = ("torch", "gallery.names.model", "gallery.essays.model", "gallery.skills.model", "plotly.express")
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Import the demos' heavy modules in the background, once per server, after the landing page is drawn.
+
+    Importing torch alone takes seconds; done here, a visitor's first demo page starts without that wait.
+    """
+    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in WARM_MODULES], daemon=True)
+    thread.start()
+    return thread
 
 
 def landing() -> None:
@@ -29,6 +45,8 @@ def landing() -> None:
             elif demo.artifact:  # pages without a trained model (a live lesson) need no caption
                 st.caption("The model is missing; the page explains how to rebuild it.")
             st.page_link(demo.page, label="Open", icon=demo.icon)
+    if st.runtime.exists():  # a served app, not a bare script run
+        warm_up()
 
 
 st.set_page_config(page_title="Deep Learning Experiments Gallery", page_icon=":material/science:", layout="wide")

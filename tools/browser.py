@@ -46,13 +46,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(seconds: float = 60):
-    """Start `streamlit run Home.py` on a free port; yield its URL; stop it afterwards."""
+def running_app(seconds: float = 60, script: str = "Home.py", cwd: Path = ROOT):
+    """Start `streamlit run <script>` (the gallery by default) on a free port; yield its URL; stop it afterwards."""
     port = free_port()
     url = f"http://localhost:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.port", str(port)],
-        cwd=ROOT,
+        [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)],
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
