@@ -14,8 +14,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_every_page_renders_in_chromium():
-    with running_app() as url, browser_page() as page:
+def test_every_page_renders_in_chromium(tmp_path):
+    log = tmp_path / "server.log"
+    with running_app(log=log) as url, browser_page() as page:
         for path in PAGES.values():
             assert visit(page, f"{url}/{path}"), f"exception shown on /{path}"
             if path == "Names":
@@ -28,3 +29,5 @@ def test_every_page_renders_in_chromium():
                 assert page.get_by_text("Greedy vs sampled").count() >= 1
             if path == "Skill_Neighbors":
                 assert page.get_by_text("Query time").count() >= 1
+    server_log = log.read_text()
+    assert "Traceback" not in server_log and "WARNING" not in server_log.upper(), server_log[-3000:]

@@ -46,15 +46,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(seconds: float = 60, script: str = "Home.py", cwd: Path = ROOT):
-    """Start `streamlit run <script>` (the gallery by default) on a free port; yield its URL; stop it afterwards."""
+def running_app(seconds: float = 60, script: str = "Home.py", cwd: Path = ROOT, log: Path | None = None):
+    """Start `streamlit run <script>` (the gallery by default) on a free port; yield its URL; stop it afterwards.
+
+    With ``log``, the server's stdout and stderr go to that file (for asserting it stays clean).
+    """
     port = free_port()
     url = f"http://localhost:{port}"
+    sink = open(log, "w") if log else subprocess.DEVNULL  # closed below
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port)],
         cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=sink,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )
     try:
         deadline = time.time() + seconds
@@ -70,6 +74,8 @@ def running_app(seconds: float = 60, script: str = "Home.py", cwd: Path = ROOT):
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if log:
+            sink.close()
 
 
 @contextlib.contextmanager
