@@ -28,13 +28,9 @@ def load_models():
 
 @st.cache_data(show_spinner=False)
 def mnist_test_images():
-    """The MNIST test images when the data folder is present (only to show the mistakes), else None."""
     from gallery.digits import data
 
-    try:
-        return data.load()["x_test"]
-    except (FileNotFoundError, OSError, KeyError, ValueError):
-        return None
+    return data.test_images_or_none()
 
 
 def enlarge(image: np.ndarray, size: int = 140) -> Image.Image:

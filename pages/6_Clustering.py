@@ -30,10 +30,7 @@ def load():
 def mnist_test_images():
     from gallery.digits import data
 
-    try:
-        return data.load()["x_test"]
-    except (FileNotFoundError, OSError, KeyError, ValueError):
-        return None
+    return data.test_images_or_none()
 
 
 def strip(images, size: int = 56) -> list[Image.Image]:

@@ -30,6 +30,14 @@ def load(data_dir: Path | None = None) -> dict[str, np.ndarray]:
         return {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
 
 
+def test_images_or_none(data_dir: Path | None = None) -> np.ndarray | None:
+    """The MNIST test images when the data folder is present (the pages show mistakes with them), else None."""
+    try:
+        return load(data_dir)["x_test"]
+    except (FileNotFoundError, OSError, KeyError, ValueError):
+        return None
+
+
 def split(mnist: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """train (55,000) / val (5,000) from the training file, test (10,000) untouched."""
     x, y = mnist["x_train"], mnist["y_train"].astype(np.int64)
