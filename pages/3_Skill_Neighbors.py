@@ -129,6 +129,8 @@ with compare:
                 st.caption(f"{found_ms:.2f} ms, exact search")
             except UnknownSkill as err:
                 explain_unknown(err, other)
+            except ValueError as err:
+                st.warning(str(err))
 
 with analogy:
     st.markdown("Add and subtract skills, as gensim's `most_similar(positive, negative)` does.")

@@ -140,6 +140,9 @@ def test_unknown_skill_suggests_close_spellings():
         sv.lookup("laravell")
     assert err.value.suggestions[0] == "laravel"
     assert sv.complete("jav") == ["java", "javascript"]
+    for bad, message in [("", "Type a skill"), ("  ", "Type a skill"), ("x" * 5000, "at most 100 characters")]:
+        with pytest.raises(ValueError, match=message):
+            sv.lookup(bad)
 
 
 # search backends ------------------------------------------------------------------------------------------------
@@ -308,6 +311,14 @@ def test_page_queries_switches_and_explains(smoke_skills):
     assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "laravell" in warnings and "laravel" in warnings and "at least three" in warnings
+
+
+def test_page_explains_a_skill_too_long(smoke_skills):
+    at = AppTest.from_file(str(ROOT / "pages" / "3_Skill_Neighbors.py"), default_timeout=60)
+    at.run()
+    at.text_input(key="positive").input("y" * 150)
+    at.run()
+    assert not at.exception and any("at most 100 characters" in w.value for w in at.warning)
 
 
 def test_page_unknown_skill_from_a_link(smoke_skills):

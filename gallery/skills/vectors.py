@@ -15,6 +15,7 @@ import numpy as np
 from gallery.skills.corpus import phrase_token
 
 FNV_OFFSET, FNV_PRIME = 2166136261, 16777619
+MAX_SKILL_CHARS = 100  # the corpus keeps skills of at most 60
 
 
 class UnknownSkill(ValueError):
@@ -85,6 +86,8 @@ class SkillVectors:
         token = phrase_token(skill)
         if not token:
             raise ValueError("Type a skill.")
+        if len(token) > MAX_SKILL_CHARS:
+            raise ValueError(f"A skill has at most {MAX_SKILL_CHARS} characters; this one has {len(token)}.")
         if token in self.index:
             return Lookup(self.vectors[self.index[token]], token, "vocabulary")
         if self.subwords is not None:
