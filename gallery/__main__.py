@@ -8,7 +8,7 @@
 
 Each demo's verbs live in ``gallery/<demo>/cli.py`` (a ``register(subparsers)`` function, listed in
 ``DEMO_CLIS``); a demo's module is imported only when its verbs are parsed.
-Errors print ``{"error": "..."}`` and exit with status 1.
+Errors, bad arguments included, print ``{"error": "..."}`` and exit with status 1.
 """
 
 from __future__ import annotations
@@ -34,9 +34,20 @@ def cmd_list(args):
     return rows
 
 
+class JsonErrorParser(argparse.ArgumentParser):
+    """Bad arguments print the usage on stderr and ``{"error": ...}`` on stdout, and exit 1, like every other error.
+
+    Sub-parsers (each demo's verbs) inherit the class."""
+
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(json.dumps({"error": f"{self.prog}: {message}"}, ensure_ascii=False))
+        sys.exit(1)
+
+
 def parser(argv=None) -> argparse.ArgumentParser:
     """The full parser; with ``argv`` only the named demo's CLI module is imported (its heavy deps stay unloaded)."""
-    p = argparse.ArgumentParser(
+    p = JsonErrorParser(
         prog="python -m gallery", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     demos = p.add_subparsers(dest="demo", required=True)
