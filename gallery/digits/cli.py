@@ -18,6 +18,9 @@ def cmd_predict(args):
         except FileNotFoundError:
             rows.append({"file": file, "error": "no such file"})
             continue
+        except OSError as err:  # a folder, no permission, ...
+            rows.append({"file": file, "error": f"cannot read it: {err.strerror}"})
+            continue
         except ValueError as err:  # not an image, or no ink in it
             rows.append({"file": file, "error": str(err)})
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from gallery.essays import model
@@ -10,14 +11,16 @@ from gallery.essays import model
 def cmd_generate(args):
     if args.length < 1:
         raise ValueError("--length must be at least 1 character.")
-    m = model.load()
+    if not math.isfinite(args.temperature):
+        raise ValueError("--temperature must be a finite number (0 = greedy).")
+    m = model.load(precision=args.precision)
     prompt = model.prepare_prompt(args.prompt, m.vocab)
     if args.length > model.MAX_LENGTH:
         prompt.note = f"{prompt.note} Length capped at {model.MAX_LENGTH} characters.".strip()
     text = model.generate(
         m, prompt.text, length=args.length, temperature=args.temperature, top_k=args.top_k, seed=args.seed
     )
-    return {"text": text, "prompt": prompt.text, "note": prompt.note}
+    return {"text": text, "prompt": prompt.text, "note": prompt.note, "precision": m.precision}
 
 
 def cmd_score(args):
@@ -37,6 +40,9 @@ def register(demos) -> None:
     s.add_argument("--temperature", type=float, default=0.8)
     s.add_argument("--top-k", type=int, default=0)
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--precision", default="auto", help="weights while generating: auto, bfloat16, float16, int8 or float32"
+    )
     s.set_defaults(run=cmd_generate)
     s = essays.add_parser("score", help="nats and bits per character of a text file")
     s.add_argument("--file", required=True)

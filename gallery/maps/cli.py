@@ -20,18 +20,23 @@ def cmd_project(args):
     out = Path(args.out)
     if not out.parent.is_dir():
         raise ValueError(f"cannot write {out}: the folder {out.parent} does not exist")
+    if not out.name or out.is_dir():
+        raise ValueError(f"--out must name a CSV file, not the folder {out}")
     art = mdata.load_map(args.data)
     rows = art.data.sample_rows(args.n, args.seed)
     sub = art.data.subset(rows)
     proj = project(sub.features, args.method, args.dims, args.seed)
     scores = faithfulness(sub.features, proj.coords, seed=args.seed)
     label_kind = next(iter(sub.labels), None)
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", "label", "x", "y", "z"][: 4 + (args.dims == 3)])
-        for i, point in enumerate(proj.coords):
-            label = sub.labels[label_kind][i] if label_kind else ""
-            writer.writerow([sub.ids[i], label, *(f"{v:.5f}" for v in point)])
+    try:
+        with open(out, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(["id", "label", "x", "y", "z"][: 4 + (args.dims == 3)])
+            for i, point in enumerate(proj.coords):
+                label = sub.labels[label_kind][i] if label_kind else ""
+                writer.writerow([sub.ids[i], label, *(f"{v:.5f}" for v in point)])
+    except OSError as err:
+        raise ValueError(f"cannot write {out}: {err.strerror}") from None
     return {
         "n": len(sub),
         "trustworthiness": round(scores["trustworthiness"], 4),

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 from gallery.names import data, model
 
 
 def cmd_sample(args):
+    if not math.isfinite(args.temperature):
+        raise ValueError("--temperature must be a finite number above 0.")
+    if args.top_k < 0:
+        raise ValueError("--top-k must be 0 (off) or a positive number of letters.")
     m = model.load(f"names-{args.model}")
     return model.sample(
         m,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 MODELS = ("faces", "digits")
@@ -20,8 +21,13 @@ def cmd_sample(args):
         raise ValueError("--digit only applies to --model digits")
     if args.digit is not None and not 0 <= args.digit <= 9:
         raise ValueError("--digit must be 0-9")
-    if args.temperature <= 0:
-        raise ValueError("--temperature must be positive")
+    if not (math.isfinite(args.temperature) and args.temperature > 0):
+        raise ValueError("--temperature must be a finite number above 0")
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"cannot write into {out}: {err.strerror}") from None
     m = vae.load(f"vae-{args.model}")
     z = m.sample_codes(args.n, seed=args.seed, temperature=args.temperature)
     if args.model == "digits":
@@ -34,8 +40,6 @@ def cmd_sample(args):
     else:
         digits = [None] * args.n
         images = m.decode(z)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, (img, d) in enumerate(zip(images, digits)):
         name = f"{args.model}_{args.seed}_{i:03d}" + (f"_digit{int(d)}" if d is not None else "") + ".png"
