@@ -1,0 +1,50 @@
+"""Many users at once: eight simultaneous browser visitors on one served app (issue 12, "concurrency").
+
+Each visitor is its own Chromium context (its own Streamlit session), all at once through Playwright's async API.
+Every visitor uses inputs of its own and checks that the page answers *them* (tools/visitors.py says how per
+page), so any state leaking between sessions fails. Models must load once for all visitors (Streamlit's own
+``st.cache_resource`` counters), the server's memory must stay within 20% of its memory after the first visit of
+each page, and its log must hold no traceback and no warning. ``python -m benchmarks.load`` runs the same
+visitors longer and prints latencies.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tools.browser import CHROMIUM, running_app
+
+pytest.importorskip("playwright", reason="playwright is not installed")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+)
+
+from tools.visitors import SCENARIOS, cache_computes, rss_mb, server_pid, visitors_run  # noqa: E402
+
+VISITORS = 8
+# One row per page the crowd goes through; a page is added with its scenario in tools.visitors.SCENARIOS.
+# The lightest pages with per-visitor checkable output, so that 8 Chromium pages fit a 2-core CI run.
+CROWD_PAGES = ("names", "skills")
+
+
+def test_eight_visitors_at_once_each_get_their_own_answers(tmp_path):
+    assert set(CROWD_PAGES) <= set(SCENARIOS)
+    log = tmp_path / "server.log"
+    with running_app(log=log) as url:
+        pid = server_pid(url)
+        visitors_run(url, 1, CROWD_PAGES, per_page=1)  # the first visit of each page: its models load
+        first_memory, first_computes = rss_mb(pid), cache_computes(url)
+        crowd = visitors_run(url, VISITORS, CROWD_PAGES, per_page=1)  # raises on any visitor's error or wrong answer
+        memory, computes = rss_mb(pid), cache_computes(url)
+    done = {v.index: sorted(i.page for i in v.interactions) for v in crowd}
+    assert done == {i: sorted(CROWD_PAGES) for i in range(VISITORS)}, done  # each checked its own answer per page
+
+    # Every page's model loader is a st.cache_resource function that ran on the first visits ...
+    assert first_computes.get("__main__.load", 0) >= len(CROWD_PAGES), first_computes
+    # ... and never again for eight more visitors: each model loaded once for all of them.
+    assert computes == first_computes, (first_computes, computes)
+    assert memory <= 1.2 * first_memory, f"server: {first_memory:.0f} MB after first visits, {memory:.0f} MB now"
+    server_log = log.read_text()
+    assert "Traceback" not in server_log and "WARNING" not in server_log.upper(), server_log[-3000:]

@@ -1,0 +1,301 @@
+"""Many simultaneous browser visitors against one served gallery: shared by tests/test_load.py and benchmarks/load.py.
+
+Each visitor is its own Chromium browser context (own cookies, own Streamlit session) in ONE headless browser,
+driven by Playwright's async API; ``asyncio.gather`` runs them at once. Every interaction uses inputs unique to
+its visitor and checks that the page shows the answer to *those* inputs, so a result leaking between sessions
+fails the check:
+
+- names: a prefix unique to (visitor, interaction) and a seed; the sampled name shown must start with that prefix.
+- skills: a skill word unique to the visitor; the bar chart must list exactly the ten neighbours that the same
+  vectors give when searched here, in the test process.
+- essays: an opening sentence naming the visitor; the generated essay must start from that opening.
+
+The server side is read honestly: memory is the resident set (VmRSS in /proc) of the Streamlit process and its
+descendants, and "each model loaded once" is read from Streamlit's own cache counters on ``/_stcore/metrics``
+(``cache_compute_duration_seconds_count``: how many times each ``st.cache_resource`` function actually ran).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.browser import CHROMIUM, CHROMIUM_FLAGS, PAGES
+
+TIMEOUT_MS = 90_000  # one step may wait this long on a crowded 2-core machine
+CONSONANTS = "bdgkmnprstvhjl"  # a visitor's names prefixes start with its own letter
+VOWELS = "aeiou"
+SKILL_WORDS = tuple(  # in the skill vocabulary, not the page's default (php); visitor i asks SKILL_WORDS[i::n]
+    "python java seo tally sql android html excel photoshop accounting marketing linux recruitment autocad sales "
+    "networking testing oracle hadoop javascript selenium sap payroll ios angularjs mysql logistics banking".split()
+)
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the frontend's own run state
+EXCEPTION = "[data-testid='stException']"
+
+
+class VisitorError(AssertionError):
+    """A visitor saw something wrong: an exception box, a timeout, or an answer that is not its own."""
+
+
+@dataclass
+class Interaction:
+    page: str
+    visitor: int
+    seconds: float  # from the action until its checked output is shown and the script run has finished
+
+
+@dataclass
+class Visitor:
+    index: int
+    visitors: int
+    interactions: list[Interaction] = field(default_factory=list)
+    count: int = 0  # interactions so far, over all pages
+
+
+# --- the server process -------------------------------------------------------------------------------------------
+
+
+def server_pid(url: str) -> int:
+    """The pid of this process's child ``streamlit run ... --server.port <port>`` (started by running_app)."""
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if ppid == os.getpid() and b"streamlit" in argv and port.encode() in argv:
+            return int(entry.name)
+    raise RuntimeError(f"no streamlit child of this process serves port {port}")
+
+
+def descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            try:
+                todo += [int(c) for c in task.read_text().split()]
+            except OSError:
+                pass
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of the server and everything it started, in MB (VmRSS from /proc)."""
+    total = 0
+    for p in descendants(pid):
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total += int(match.group(1)) if match else 0
+    return total / 1024
+
+
+def cache_computes(url: str) -> dict[str, int]:
+    """How many times each ``st.cache_resource`` function has run in the server, from Streamlit's metrics.
+
+    Labels are ``<module>.<function>``; page scripts run as ``__main__``, so every page's ``load`` shares the label
+    ``__main__.load`` and the count is the sum over pages and over distinct arguments (one per model loaded).
+    """
+    text = urllib.request.urlopen(f"{url}/_stcore/metrics", timeout=30).read().decode()
+    counts = {}
+    pattern = (
+        r'^cache_compute_duration_seconds_count\{cache="([^"]+)",cache_type="st_cache_resource",trigger="miss"\} (\S+)'
+    )
+    for name, value in re.findall(pattern, text, re.M):
+        counts[name] = counts.get(name, 0) + int(float(value))
+    return counts
+
+
+# --- the pages a visitor goes through ----------------------------------------------------------------------------
+
+
+def expected_neighbours(words=SKILL_WORDS, topn: int = 10) -> dict[str, list[str]]:
+    """The skills page's default answer (GloVe, exact search, top 10), computed here from the same artifact."""
+    from gallery.skills.cli import query
+    from gallery.skills.model import load
+
+    model = load("glove")
+    backend = model.backend("exact", False)
+    return {w: [r["word"] for r in query(model, backend, [w], [], topn)] for w in words}
+
+
+async def idle(page) -> None:
+    """Wait until the page's script run has finished (the app's script state, as Streamlit's own e2e tests read it)."""
+    await page.locator(IDLE).wait_for(timeout=TIMEOUT_MS)
+
+
+async def no_exception(page, where: str) -> None:
+    if await page.locator(EXCEPTION).count():
+        text = await page.locator(EXCEPTION).first.inner_text()
+        raise VisitorError(f"{where}: exception shown: {text[:500]}")
+
+
+async def open_page(page, url: str, name: str, ready) -> None:
+    await page.goto(f"{url}/{PAGES[name]}", timeout=TIMEOUT_MS)
+    await page.wait_for_selector("[data-testid='stApp']", timeout=TIMEOUT_MS)
+    await ready.first.wait_for(timeout=TIMEOUT_MS)
+    await idle(page)
+    await no_exception(page, f"/{PAGES[name]}")
+
+
+async def wait_for_own(page, is_own_js: str, arg, shown_js: str, where: str) -> None:
+    """Wait until the JS predicate ``is_own_js(arg)`` holds: the visitor's own answer is on its page.
+
+    On a timeout, the message says what the page showed instead (another session's answer, a stale one, nothing).
+    """
+    try:
+        await page.wait_for_function(is_own_js, arg=arg, timeout=TIMEOUT_MS)
+    except Exception as err:  # Playwright's TimeoutError
+        shown = await page.evaluate(shown_js)
+        raise VisitorError(f"{where}: {type(err).__name__} after {TIMEOUT_MS / 1000:.0f} s; shown: {shown!r}") from None
+
+
+NAMES_TITLE = 'Array.from(document.querySelectorAll(".gtitle")).find(t => t.textContent.startsWith("Next-letter"))'
+NAMES_SHOWN = f"""() => {{ const e = {NAMES_TITLE};
+    const m = e && e.textContent.match(/writing “(.*)”/); return m && m[1]; }}"""
+
+
+async def names(page, url: str, visitor: Visitor, first: bool) -> None:
+    """Generate names from a prefix of this visitor's own; the name shown must start with it."""
+    if first:
+        await open_page(page, url, "names", page.locator(".gtitle", has_text="Next-letter probabilities"))
+    j = visitor.count
+    prefix = CONSONANTS[visitor.index] + VOWELS[j % 5] + ("" if j < 5 else CONSONANTS[(j // 5) % len(CONSONANTS)])
+    await page.get_by_role("textbox", name="Starts with").fill(prefix)
+    await page.get_by_role("spinbutton", name="Seed").fill(str(1000 * visitor.index + j))
+    start = time.perf_counter()
+    await page.get_by_role("button", name="Generate").click()
+    where = f"visitor {visitor.index} asked for names starting {prefix!r}"
+    await wait_for_own(page, f"(p) => {{ const n = ({NAMES_SHOWN})(); return n && n.startsWith(p); }}", prefix,
+                       NAMES_SHOWN, where)  # fmt: skip
+    await idle(page)
+    seconds = time.perf_counter() - start
+    await no_exception(page, where)
+    visitor.interactions.append(Interaction("names", visitor.index, seconds))
+
+
+SKILL_BARS = """() => { const c = document.querySelector("[data-testid='stPlotlyChart']");
+    return c ? Array.from(c.querySelectorAll(".ytick text")).map(t => t.textContent).sort() : null; }"""
+
+
+async def skills(page, url: str, visitor: Visitor, first: bool, expected: dict[str, list[str]]) -> None:
+    """Query a skill of this visitor's own; the bars must list exactly that skill's neighbours."""
+    if first:
+        await open_page(page, url, "skills", page.get_by_text("Query time"))
+    words = SKILL_WORDS[visitor.index :: visitor.visitors]  # at least two: no query repeats the one on show
+    word = words[visitor.count % len(words)]
+    await page.get_by_role("combobox", name="Skill").fill(word)
+    option = page.get_by_role("option", name=word, exact=True).first
+    await option.wait_for(timeout=TIMEOUT_MS)
+    start = time.perf_counter()
+    await option.click()
+    where = f"visitor {visitor.index} asked for the neighbours of {word!r}, {expected[word]}"
+    want = sorted(expected[word], key=lambda w: w.encode("utf-16-be"))  # JavaScript's sort order
+    await wait_for_own(page, f"(want) => JSON.stringify(({SKILL_BARS})()) === JSON.stringify(want)", want,
+                       SKILL_BARS, where)  # fmt: skip
+    await idle(page)
+    seconds = time.perf_counter() - start
+    await no_exception(page, where)
+    visitor.interactions.append(Interaction("skills", visitor.index, seconds))
+
+
+ESSAY_SHOWN = "() => { const e = document.querySelector(\"[data-testid='stMain'] em\"); return e && e.textContent; }"
+
+
+async def essays(page, url: str, visitor: Visitor, first: bool) -> None:
+    """Write an essay from an opening naming this visitor and interaction; the essay must start from it."""
+    if first:
+        await open_page(page, url, "essays", page.get_by_text("Greedy vs sampled"))
+    opening = f"Visitor {visitor.index} asks question {visitor.count} about startups"
+    await page.get_by_role("textbox", name="Opening").fill(opening)
+    await page.get_by_role("spinbutton", name="Seed").fill(str(1000 * visitor.index + visitor.count))
+    start = time.perf_counter()
+    await page.get_by_role("button", name="Generate").click()
+    where = f"visitor {visitor.index} wrote from {opening!r}"
+    # the opening, in italics, heads the essay; the essay is streamed after it until the script run ends
+    await wait_for_own(page, f"(o) => {{ const t = ({ESSAY_SHOWN})(); return t && t.trim() === o; }}", opening,
+                       ESSAY_SHOWN, where)  # fmt: skip
+    await idle(page)
+    seconds = time.perf_counter() - start
+    await no_exception(page, where)
+    visitor.interactions.append(Interaction("essays", visitor.index, seconds))
+
+
+SCENARIOS = {"names": names, "skills": skills, "essays": essays}
+
+
+# --- running visitors at once ------------------------------------------------------------------------------------
+
+
+async def visit(browser, url: str, visitor: Visitor, pages, per_page: int, deadline: float, expected) -> None:
+    """One visitor: its own context; pages in turn (starting at its own), ``per_page`` interactions on each,
+    again and again until ``deadline`` (at least one round)."""
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = await context.new_page()
+        order = [pages[(visitor.index + k) % len(pages)] for k in range(len(pages))]
+        while True:
+            for name in order:
+                for k in range(per_page):
+                    extra = (expected,) if name == "skills" else ()
+                    await SCENARIOS[name](page, url, visitor, k == 0, *extra)
+                    visitor.count += 1
+            if time.monotonic() >= deadline:
+                return
+    finally:
+        await context.close()
+
+
+async def run_visitors(url: str, visitors: int, pages, per_page: int = 2, seconds: float = 0) -> list[Visitor]:
+    """``visitors`` simultaneous visitors; returns them with their timed interactions; raises the first error."""
+    from playwright.async_api import async_playwright
+
+    if visitors > len(CONSONANTS):
+        raise ValueError(f"at most {len(CONSONANTS)} visitors (one names prefix letter each)")
+    expected = expected_neighbours() if "skills" in pages else {}
+    crowd = [Visitor(i, visitors) for i in range(visitors)]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            deadline = time.monotonic() + seconds
+            results = await asyncio.gather(
+                *(visit(browser, url, v, pages, per_page, deadline, expected) for v in crowd), return_exceptions=True
+            )
+        finally:
+            await browser.close()
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        details = "\n".join(f"- {str(e).splitlines()[0] if str(e) else repr(e)}" for e in errors)
+        raise VisitorError(f"{len(errors)} of {visitors} visitors failed:\n{details}") from errors[0]
+    return crowd
+
+
+def visitors_run(url: str, visitors: int, pages, per_page: int = 2, seconds: float = 0) -> list[Visitor]:
+    return asyncio.run(run_visitors(url, visitors, pages, per_page, seconds))
+
+
+def latencies(crowd: list[Visitor]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for v in crowd:
+        for i in v.interactions:
+            out.setdefault(i.page, []).append(i.seconds)
+    return out
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, int(-(-q * len(ordered) // 100)) - 1))]
