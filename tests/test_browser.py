@@ -1,33 +1,70 @@
-"""The real app in a real browser: every page renders, with its demo working, and no exception box."""
+"""The real app in a real browser (Playwright driving Debian's Chromium).
+
+One server and one browser for the module. The landing page and every demo page are opened, each page's main control
+is operated like a visitor would (tools.browser.STEPS: one row per page), the expected output is waited for, the tab
+title and icon are checked, and a screenshot is saved. Over the whole run the server's log holds no traceback and no
+warning.
+
+A new page is one more row: its URL path in tools.browser.PAGES, an (act, check) pair in tools.browser.STEPS, and its
+entry in gallery.demos.DEMOS (title and icon, which its tab must show).
+"""
 
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 import pytest
 
-from tools.browser import CHROMIUM, PAGES, browser_page, running_app, visit
+from gallery.demos import DEMOS, url_path
+from tools.browser import CHROMIUM, PAGES, STEPS, browser_page, open_page, operate, running_app
 
 pytest.importorskip("playwright", reason="playwright is not installed")
 pytestmark = pytest.mark.skipif(
     not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
 )
 
+HOME = ("Deep Learning Experiments Gallery", ":material/science:")  # Home.py's st.set_page_config
+TABS = {"": HOME} | {url_path(d.page): (d.title, d.icon) for d in DEMOS if d.page}
 
-def test_every_page_renders_in_chromium(tmp_path):
-    log = tmp_path / "server.log"
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("browser")
+    log = folder / "server.log"
     with running_app(log=log) as url, browser_page() as page:
-        for path in PAGES.values():
-            assert visit(page, f"{url}/{path}"), f"exception shown on /{path}"
-            if path == "Names":
-                assert page.get_by_text("Next-letter probabilities").count() >= 1
-                page.get_by_role("textbox", name="Starts with").fill("ra")
-                page.get_by_role("button", name="Generate").click()
-                page.wait_for_timeout(3000)
-                assert page.locator("[data-testid='stException']").count() == 0
-            if path == "Essays":
-                assert page.get_by_text("Greedy vs sampled").count() >= 1
-            if path == "Skill_Neighbors":
-                assert page.get_by_text("Query time").count() >= 1
-    server_log = log.read_text()
+        yield SimpleNamespace(url=url, page=page, log=log, shots=folder, operated=set())
+
+
+def test_every_page_has_a_row():
+    """Every built demo page is opened and operated here: adding a page without its row fails."""
+    assert set(TABS) == set(PAGES.values()), "tools.browser.PAGES and the pages in gallery.demos.DEMOS differ"
+    assert {name: step.path for name, step in STEPS.items()} == PAGES, "every page in PAGES needs a row in STEPS"
+
+
+def favicon(page) -> str:
+    return page.locator("link[rel='shortcut icon']").first.get_attribute("href") or ""
+
+
+@pytest.mark.parametrize("name", list(STEPS))
+def test_page_works_in_chromium(app, name):
+    """Open the page, operate its main control, wait for the expected output; then its tab, then a screenshot."""
+    page, step = app.page, STEPS[name]
+    operate(page, app.url, name)
+    app.operated.add(name)
+    title, icon = TABS[step.path]
+    assert page.title() == title
+    if icon.startswith(":material/"):  # Streamlit shows a Material icon as the favicon by its name
+        assert f"/{icon.removeprefix(':material/').removesuffix(':')}/" in favicon(page), favicon(page)
+    else:
+        assert favicon(page), "no favicon"
+    page.screenshot(path=str(app.shots / f"{name}.png"))
+
+
+def test_server_log_is_clean(app):
+    """Over the whole run (every page opened and operated), no traceback and no warning in the server's log."""
+    for name in set(STEPS) - app.operated:  # when run on its own
+        open_page(app.page, f"{app.url}/{STEPS[name].path}")
+    app.page.wait_for_timeout(500)
+    server_log = app.log.read_text()
     assert "Traceback" not in server_log and "WARNING" not in server_log.upper(), server_log[-3000:]

@@ -7,12 +7,17 @@ never `playwright install`.
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -96,3 +101,410 @@ def visit(page, url: str, settle_ms: int = 6000) -> bool:
     page.wait_for_selector("[data-testid='stApp']")
     page.wait_for_timeout(settle_ms)
     return page.locator("[data-testid='stException']").count() == 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Operating each page: one row per page, shared by tests/test_browser.py and tools/screenshot.py.
+#
+# A row is (URL path, act, check): `act(page)` drives the page's main control like a visitor and returns what the
+# check needs (e.g. the output before the change); `check(page, before)` waits for the expected output and fails
+# (AssertionError or Playwright's TimeoutError) if it does not appear. Waits are on specific elements, with TIMEOUT.
+
+TIMEOUT = 30_000  # ms for one expected output; generous because the test machine is shared
+APP = "[data-testid='stApp']"
+MAIN = "[data-testid='stMain']"
+
+
+@dataclass(frozen=True)
+class Step:
+    path: str  # URL path, as in PAGES
+    act: Callable[[Any], Any]
+    check: Callable[[Any, Any], None]
+
+
+def open_page(page, url: str, timeout: int = 60_000) -> None:
+    """Navigate and wait until the page's script has run to its end, its title heading shown."""
+    page.goto(url)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=timeout)
+    page.wait_for_selector(f"{MAIN} h1", timeout=timeout)
+
+
+ARM = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  window.__runs = 0;
+  if (window.__watch) window.__watch.disconnect();
+  window.__watch = new MutationObserver(records => {
+    for (const r of records) if (r.oldValue === "running") window.__runs += 1;  // a run has ended
+  });
+  window.__watch.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
+}"""
+IDLE = """() => window.__runs > 0 &&
+  document.querySelector("[data-testid='stApp']").getAttribute("data-test-script-state") === "notRunning" """
+
+
+def arm(page) -> None:
+    """Start counting finished script runs, so that wait_until_idle can tell when the next rerun has ended."""
+    page.evaluate(ARM)
+
+
+def wait_until_idle(page, timeout: int = TIMEOUT) -> None:
+    """After an action: wait until a rerun has ended since `arm` and the script is not running; then re-arm."""
+    page.wait_for_function(IDLE, timeout=timeout, polling=50)
+    arm(page)
+
+
+def poll(read, wanted, timeout: int = TIMEOUT, what: str = "the expected output"):
+    """Call ``read()`` until ``wanted(value)`` holds; return the value, or raise with the last one seen."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        value = read()
+        if wanted(value):
+            return value
+        if time.monotonic() > deadline:
+            raise PlaywrightTimeout(f"{what} did not appear; last seen: {str(value)[:2000]}")
+        time.sleep(0.2)
+
+
+def exception_shown(page) -> bool:
+    return page.locator("[data-testid='stException']").count() > 0
+
+
+def table_rows(frame) -> list[list[str]]:
+    """The cells of an st.dataframe, read from the grid's accessible table (the drawing itself is a canvas)."""
+    return frame.locator("table").first.evaluate(
+        "t => [...t.querySelectorAll('tbody tr')].map(r => [...r.querySelectorAll('td')].map(c => c.innerText))"
+    )
+
+
+def widget(page, testid: str, label: str):
+    """A Streamlit widget of one kind, found by its exact label."""
+    return page.locator(f"{MAIN} [data-testid='{testid}']").filter(
+        has=page.locator("[data-testid='stWidgetLabel']").get_by_text(label, exact=True)
+    )
+
+
+def segment(page, label: str):
+    """A segmented-control option (st.segmented_control) by its text."""
+    return page.locator(f"{MAIN} [data-testid='stButtonGroup'] button").filter(has=page.get_by_text(label, exact=True))
+
+
+def chart_texts(chart) -> list[str]:
+    """Every text drawn in a Plotly chart's SVG: tick labels, axis and legend titles."""
+    return chart.locator("svg text").evaluate_all("els => els.map(e => e.textContent)")
+
+
+def expect_chart_text(chart, wanted, timeout: int = TIMEOUT) -> list[str]:
+    """Wait until some text in the chart satisfies ``wanted`` (a predicate); return the chart's texts."""
+    return poll(
+        lambda: chart_texts(chart) if chart.count() else [],
+        lambda texts: any(t and wanted(t) for t in texts),
+        timeout,
+        "the chart's expected text",
+    )
+
+
+# ---- landing page: one card per built demo, each linking to its page; following a card's link opens it
+
+
+def act_home(page):
+    from playwright.sync_api import expect
+
+    from gallery.demos import DEMOS
+
+    links = page.locator(f"{MAIN} [data-testid='stPageLink'] a")
+    expect(links).to_have_count(sum(1 for d in DEMOS if d.page), timeout=TIMEOUT)
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    names_card = links.filter(has_text="Open").first
+    names_card.click()  # the first card is the names generator
+    page.wait_for_selector(f"{MAIN} h1:has-text('Indian name generator')", timeout=TIMEOUT)
+    landed = page.url
+    page.go_back()
+    page.wait_for_selector(f"{MAIN} h1:has-text('Deep Learning Experiments Gallery')", timeout=TIMEOUT)
+    wait_until_idle(page)
+    return hrefs, landed
+
+
+def check_home(page, before):
+    from gallery.demos import DEMOS, url_path
+
+    hrefs, landed = before
+    wanted = [url_path(d.page) for d in DEMOS if d.page]
+    assert sorted(h.rstrip("/").rsplit("/", 1)[-1] for h in hrefs) == sorted(wanted), hrefs
+    assert landed.rstrip("/").endswith("/Names"), landed
+    nav = page.locator("[data-testid='stSidebarNav']")
+    for title in [d.title for d in DEMOS if d.page]:
+        assert nav.get_by_text(title, exact=True).count() == 1, f"{title} missing from the sidebar"
+
+
+# ---- names: generate names starting with "ra"; the table and the look-inside chart show them
+
+
+def act_names(page):
+    before = [row[0] for row in table_rows(page.locator(f"{MAIN} [data-testid='stDataFrame']").first)]
+    widget(page, "stTextInput", "Starts with").locator("input").fill("ra")
+    widget(page, "stNumberInput", "Seed").locator("input").fill("7")
+    page.locator(f"{MAIN} [data-testid='stFormSubmitButton'] button").click()
+    return before
+
+
+def check_names(page, before):
+
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    expect_chart_text(chart, lambda t: t.startswith("Next-letter probabilities while writing \u201cra"))
+    frame = page.locator(f"{MAIN} [data-testid='stDataFrame']").first
+    names = poll(
+        lambda: [row[0] for row in table_rows(frame)],
+        lambda names: len(names) >= 10 and all(n.startswith("ra") for n in names),
+        what="a table of names starting with 'ra'",
+    )
+    assert names != before
+    wait_until_idle(page)
+
+
+# ---- essays: a new opening; the continuation streams in, growing over several updates
+
+
+GROWTH = """() => {
+  window.__lengths = [];
+  const box = () => [...document.querySelectorAll("[data-testid='stMain'] em")]
+    .find(e => e.innerText.startsWith("The best way to learn programming"));
+  window.__timer = setInterval(() => {
+    const e = box();
+    const block = e && e.closest("[data-testid='stVerticalBlock']");
+    if (block) window.__lengths.push(block.innerText.length);
+  }, 25);
+}"""
+
+
+def act_essays(page):
+    widget(page, "stTextArea", "Opening").locator("textarea").fill("The best way to learn programming is")
+    length = widget(page, "stSlider", "Length (characters)").get_by_role("slider")
+    length.focus()
+    length.press("Home")  # 50 characters, then six steps of 50: 350
+    for _ in range(6):
+        length.press("ArrowRight")
+    page.evaluate(GROWTH)
+    page.locator(f"{MAIN} [data-testid='stFormSubmitButton'] button").click()
+
+
+def check_essays(page, _):
+    from playwright.sync_api import expect
+
+    wait_until_idle(page, timeout=2 * TIMEOUT)
+    lengths = page.evaluate("() => { clearInterval(window.__timer); return window.__lengths }")
+    grew = sorted(set(lengths))
+    assert len(grew) >= 3, f"the text did not stream in steps: lengths seen {grew}"
+    assert grew[-1] - grew[0] >= 300, f"only {grew[-1] - grew[0]} characters appeared"
+    expect(page.get_by_role("tab", name="Greedy vs sampled")).to_be_visible()
+
+
+# ---- skills: query "python"; the neighbour bars show a known neighbour
+
+
+def act_skills(page):
+    widget(page, "stSelectbox", "Skill").locator("input").click()
+    page.keyboard.type("python")
+    page.get_by_role("option", name="python", exact=True).click()
+
+
+def check_skills(page, _):
+    from playwright.sync_api import expect
+
+    expect(widget(page, "stSelectbox", "Skill").get_by_role("combobox")).to_have_value("python", timeout=TIMEOUT)
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    texts = expect_chart_text(chart, lambda t: t in {"perl", "ruby", "django"})
+    assert "php" not in texts, texts  # the previous query's own neighbours are gone
+    expect(page.locator(f"{MAIN} [data-testid='stMetric']").filter(has_text="Query time")).to_be_visible()
+
+
+# ---- VAE: move a latent slider to its end; the decoded picture changes
+
+
+def first_image_src(page) -> str:
+    return page.locator(f"{MAIN} [data-testid='stImage'] img").first.get_attribute("src")
+
+
+def latent_slider(page):
+    """The first latent slider (label "z<i> (<kl> nats)")."""
+    return (
+        page.locator(f"{MAIN} [data-testid='stSlider']")
+        .filter(has=page.locator("[data-testid='stWidgetLabel']").get_by_text(re.compile(r"^z\d+ ")))
+        .first.get_by_role("slider")
+    )
+
+
+def act_vae(page):
+    before = first_image_src(page)
+    thumb = latent_slider(page)
+    thumb.focus()
+    thumb.press("End")  # to +3 standard deviations
+    return before
+
+
+def check_vae(page, before):
+    from playwright.sync_api import expect
+
+    image = page.locator(f"{MAIN} [data-testid='stImage'] img").first
+    expect(image).not_to_have_attribute("src", before, timeout=TIMEOUT)
+    wait_until_idle(page)
+    expect(latent_slider(page)).to_have_value("3")
+
+
+# ---- digits: draw a "1" on the canvas with the mouse; the three models' predictions appear
+
+
+def act_digits(page):
+    segment(page, "Draw").click()
+    canvas = page.locator(f"{MAIN} canvas.upper-canvas")  # streamlit-drawable-canvas's Fabric.js drawing layer
+    canvas.wait_for(timeout=TIMEOUT)
+    box = canvas.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"]
+    page.mouse.move(x - 12, y + 50)
+    page.mouse.down()
+    page.mouse.move(x, y + 140, steps=12)
+    page.mouse.move(x + 2, y + 235, steps=12)
+    page.mouse.up()
+
+
+def check_digits(page, _):
+    from playwright.sync_api import expect
+
+    metrics = page.locator(f"{MAIN} [data-testid='stMetric']")
+    expect(metrics).to_have_count(3, timeout=TIMEOUT)
+    wait_until_idle(page)
+    cnn = metrics.filter(has=page.get_by_text("CNN", exact=True)).locator("[data-testid='stMetricValue']")
+    expect(cnn).to_have_text("1")
+
+
+# ---- clustering: colour the map by the true digit; the legend follows
+
+
+def act_clustering(page):
+    segment(page, "true digit").click()
+
+
+def check_clustering(page, _):
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    expect_chart_text(chart, lambda t: t == "true digit")
+
+
+# ---- gradient descent: a learning rate above the limit; the methods diverge and the page says so
+
+
+def act_gradient_descent(page):
+    box = widget(page, "stNumberInput", "Learning rate").locator("input")
+    box.fill("5")
+    box.press("Enter")
+
+
+def check_gradient_descent(page, _):
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"{MAIN} [data-testid='stAlert']").filter(has_text="diverge")).to_be_visible(timeout=TIMEOUT)
+    frame = page.locator(f"{MAIN} [data-testid='stDataFrame']").first
+    poll(
+        lambda: [row[-1] for row in table_rows(frame)],
+        lambda outcomes: "diverged" in outcomes and "closed form" in outcomes,
+        what="'diverged' in the results table",
+    )
+    wait_until_idle(page)
+
+
+# ---- résumés: paste a civil engineer's résumé; the best model's first guess is Civil Engineer
+
+
+RESUME = (
+    "Site engineer with six years on residential and highway construction projects. Skills: AutoCAD, "
+    "STAAD Pro, structural design of RCC buildings, quantity surveying, estimation and costing, site "
+    "supervision, concrete quality tests, surveying with total station, bridge and road works."
+)
+
+
+def act_resumes(page):
+    box = widget(page, "stTextArea", "Résumé text").locator("textarea")
+    box.fill(RESUME)
+    box.press("Control+Enter")
+
+
+def check_resumes(page, _):
+    from playwright.sync_api import expect
+
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    expect_chart_text(chart, lambda t: t.endswith("for Civil Engineer"))
+    frame = page.locator(f"{MAIN} [data-testid='stDataFrame']").first
+    poll(
+        lambda: table_rows(frame),
+        lambda rows: rows and rows[0][1] == "Civil Engineer",  # the best model's first guess
+        what="Civil Engineer as the best model's first guess",
+    )
+    wait_until_idle(page)
+    highlighted = page.locator(f"{MAIN} mark").filter(has_text=re.compile("^(AutoCAD|RCC|construction)$"))
+    expect(highlighted.first).to_be_visible()  # the words that pushed the model, marked in the text
+
+
+# ---- NLP basics: type sentences; the bag-of-words matrix has their terms
+
+
+SENTENCES = "A zebra grazes on the savanna\nThe zebra runs from a lion\nLions sleep in the shade"
+
+
+def act_nlp_basics(page):
+    box = widget(page, "stTextArea", "Sentences, one per line").locator("textarea")
+    box.fill(SENTENCES)
+    box.press("Control+Enter")
+    wait_until_idle(page)
+    page.get_by_role("tab", name="Bag of words").click()
+
+
+def check_nlp_basics(page, _):
+    panel = page.get_by_role("tabpanel").filter(has=page.locator("[data-testid='stPlotlyChart']")).first
+    texts = expect_chart_text(panel.locator("[data-testid='stPlotlyChart']"), lambda t: t == "zebra")
+    assert {"savanna", "lion", "S3"} <= set(texts) and "the" not in texts, texts  # stop words are dropped
+
+
+# ---- maps: switch the method to PCA; the map is redrawn with PCA's axes
+
+
+def act_maps(page):
+    segment(page, "PCA").click()
+
+
+def check_maps(page, _):
+    from playwright.sync_api import expect
+
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    expect_chart_text(chart, lambda t: t.startswith("PC1 ("))
+    expect(page.get_by_text(re.compile(r"PCA map, precomputed"))).to_be_visible(timeout=TIMEOUT)
+
+
+STEPS = {
+    "home": Step("", act_home, check_home),
+    "names": Step("Names", act_names, check_names),
+    "essays": Step("Essays", act_essays, check_essays),
+    "skills": Step("Skill_Neighbors", act_skills, check_skills),
+    "vae": Step("VAE_Explorer", act_vae, check_vae),
+    "digits": Step("Digit_Recognizer", act_digits, check_digits),
+    "clustering": Step("Clustering", act_clustering, check_clustering),
+    "gradient_descent": Step("Gradient_Descent", act_gradient_descent, check_gradient_descent),
+    "resumes": Step("Resume_Classifier", act_resumes, check_resumes),
+    "nlp_basics": Step("NLP_Basics", act_nlp_basics, check_nlp_basics),
+    "maps": Step("Embedding_Maps", act_maps, check_maps),
+}
+
+
+def operate(page, url: str, name: str) -> None:
+    """Open one page, operate its main control, and wait for the expected output (raises if it does not come)."""
+    step = STEPS[name]
+    open_page(page, f"{url}/{step.path}")
+    assert not exception_shown(page), f"exception shown on /{step.path}"
+    opened = time.monotonic()
+    arm(page)
+    before = step.act(page)
+    acted = time.monotonic()
+    step.check(page, before)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=TIMEOUT)
+    if os.environ.get("BROWSER_TIMINGS"):
+        print(f"{name}: act {acted - opened:.1f} s, check {time.monotonic() - acted:.1f} s", flush=True)
+    assert not exception_shown(page), f"exception shown on /{step.path} after operating it"
