@@ -16,6 +16,9 @@ st.caption("A character-level network writes Indian given names one letter at a 
 
 @st.cache_resource(show_spinner="Loading the name model ...")
 def load(kind: str):
+    import torch
+
+    torch.set_num_threads(1)  # visitors share the cores: one thread per request is fastest overall
     return names.load(f"names-{kind}")
 
 

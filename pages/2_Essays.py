@@ -24,6 +24,9 @@ OPENINGS = [
 
 @st.cache_resource(show_spinner="Loading the essay model ...")
 def load():
+    import torch
+
+    torch.set_num_threads(1)  # visitors share the cores: one thread per request is fastest overall
     return essays.load()
 
 
