@@ -16,6 +16,7 @@ BOX, FIELD = 20, 28
 INK = 0.2  # normalised intensity that counts as ink when cropping
 MIN_INK_FRACTION = 0.002  # less ink than this (as a fraction of the picture) is a blank input
 MAX_PIXELS = 40_000_000
+MAX_CROP = 280  # a larger crop (a big photo) is shrunk to this first: stroke normalisation then stays cheap
 # Stroke width in 20-box pixels: MNIST's median is 2.6 (5th-95th percentile 2.1-4.1). Bolder or thinner
 # strokes (a fat marker, a bold font, a hairline pen) are eroded or dilated towards it before scaling.
 STROKE_TARGET, STROKE_RANGE = 3.0, (1.6, 3.8)
@@ -90,7 +91,12 @@ def mnist_style(image, min_ink: float = MIN_INK_FRACTION) -> np.ndarray:
     if mask.mean() < min_ink or mask.sum() < 4:
         raise BlankImage("no digit found: the picture is blank (draw or upload a digit)")
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-    crop = normalise_stroke(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    crop = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    if max(crop.shape) > MAX_CROP:  # else a thin stroke on a big photo needs a huge dilation (MemoryError)
+        shrink = MAX_CROP / max(crop.shape)
+        size = (max(1, round(crop.shape[1] * shrink)), max(1, round(crop.shape[0] * shrink)))
+        crop = np.asarray(Image.fromarray(crop.astype(np.float32), mode="F").resize(size, Image.Resampling.BOX))
+    crop = normalise_stroke(crop)
     h, w = crop.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))

@@ -131,12 +131,12 @@ def read_upload(name: str, data: bytes) -> str:
 def pdf_text(name: str, data: bytes) -> str:
     """Text of every page of a PDF (pypdf); a PDF without extractable text is an error, not an empty result."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
         text = "\n".join((page.extract_text() or "") for page in reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as err:
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError) as err:  # PyPdfError: also its decompression limit
         raise ValueError(f"{name} could not be read as a PDF ({err}).") from err
     if not text.strip():
         raise ValueError(f"{name} has no extractable text (a scanned PDF?); paste the text instead.")
