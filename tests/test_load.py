@@ -10,18 +10,30 @@ visitors longer and prints latencies.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+from itertools import product
 
 import pytest
 
 from tools.browser import CHROMIUM, running_app
-
-pytest.importorskip("playwright", reason="playwright is not installed")
-pytestmark = pytest.mark.skipif(
-    not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+from tools.visitors import (
+    CONSONANTS,
+    SCENARIOS,
+    cache_computes,
+    expected_neighbours,
+    names_prefix,
+    percentile,
+    rss_mb,
+    server_pid,
+    skill_words,
+    visitors_run,
 )
 
-from tools.visitors import SCENARIOS, cache_computes, rss_mb, server_pid, visitors_run  # noqa: E402
+needs_browser = pytest.mark.skipif(
+    importlib.util.find_spec("playwright") is None or not os.path.exists(CHROMIUM),
+    reason=f"needs the playwright package and Chromium at {CHROMIUM} (apt-get install chromium)",
+)
 
 VISITORS = 8
 # One row per page the crowd goes through; a page is added with its scenario in tools.visitors.SCENARIOS.
@@ -29,6 +41,27 @@ VISITORS = 8
 CROWD_PAGES = ("names", "skills")
 
 
+def test_no_two_visitors_ask_the_same_question():
+    """The checks can only catch a leak if every visitor's inputs (and so answers) differ from all others'."""
+    most = len(CONSONANTS)
+    prefixes = [names_prefix(v, j) for v, j in product(range(most), range(70))]
+    assert len(set(prefixes)) == len(prefixes)
+    assert not any(a != b and b.startswith(a) for a, b in product(prefixes, prefixes))  # no prefix inside another
+    for visitors in range(1, most + 1):
+        shares = [skill_words(v, visitors) for v in range(visitors)]
+        assert all(len(set(w)) >= 2 for w in shares)  # a visitor's next query always changes the answer
+        assert len({w for share in shares for w in share}) == sum(len(share) for share in shares)
+    answers = expected_neighbours()  # the skills page's answers differ from word to word, and from php's
+    assert len({tuple(a) for a in answers.values()} | {tuple(expected_neighbours(("php",))["php"])}) == len(answers) + 1
+
+
+def test_percentile_is_nearest_rank():
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0
+    assert percentile(list(range(1, 21)), 95) == 19
+    assert percentile([5.0], 95) == 5.0
+
+
+@needs_browser
 def test_eight_visitors_at_once_each_get_their_own_answers(tmp_path):
     assert set(CROWD_PAGES) <= set(SCENARIOS)
     log = tmp_path / "server.log"

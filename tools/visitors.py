@@ -30,6 +30,7 @@ from tools.browser import CHROMIUM, CHROMIUM_FLAGS, PAGES
 TIMEOUT_MS = 90_000  # one step may wait this long on a crowded 2-core machine
 CONSONANTS = "bdgkmnprstvhjl"  # a visitor's names prefixes start with its own letter
 VOWELS = "aeiou"
+ENDINGS = "nrlmstdkvpgbhj"
 SKILL_WORDS = tuple(  # in the skill vocabulary, not the page's default (php); visitor i asks SKILL_WORDS[i::n]
     "python java seo tally sql android html excel photoshop accounting marketing linux recruitment autocad sales "
     "networking testing oracle hadoop javascript selenium sap payroll ios angularjs mysql logistics banking".split()
@@ -55,6 +56,7 @@ class Visitor:
     visitors: int
     interactions: list[Interaction] = field(default_factory=list)
     count: int = 0  # interactions so far, over all pages
+    on_page: dict[str, int] = field(default_factory=dict)  # interactions so far, per page
 
 
 # --- the server process -------------------------------------------------------------------------------------------
@@ -167,14 +169,19 @@ NAMES_SHOWN = f"""() => {{ const e = {NAMES_TITLE};
     const m = e && e.textContent.match(/writing “(.*)”/); return m && m[1]; }}"""
 
 
+def names_prefix(visitor: int, j: int) -> str:
+    """The prefix of a visitor's j-th interaction (three letters; its own first letter, so no two visitors share
+    one; the same prefix again only after 70 interactions)."""
+    return CONSONANTS[visitor] + VOWELS[j % 5] + ENDINGS[(j // 5) % len(ENDINGS)]
+
+
 async def names(page, url: str, visitor: Visitor, first: bool) -> None:
     """Generate names from a prefix of this visitor's own; the name shown must start with it."""
     if first:
         await open_page(page, url, "names", page.locator(".gtitle", has_text="Next-letter probabilities"))
-    j = visitor.count
-    prefix = CONSONANTS[visitor.index] + VOWELS[j % 5] + ("" if j < 5 else CONSONANTS[(j // 5) % len(CONSONANTS)])
+    prefix = names_prefix(visitor.index, visitor.count)
     await page.get_by_role("textbox", name="Starts with").fill(prefix)
-    await page.get_by_role("spinbutton", name="Seed").fill(str(1000 * visitor.index + j))
+    await page.get_by_role("spinbutton", name="Seed").fill(str(1000 * visitor.index + visitor.count))
     start = time.perf_counter()
     await page.get_by_role("button", name="Generate").click()
     where = f"visitor {visitor.index} asked for names starting {prefix!r}"
@@ -190,12 +197,17 @@ SKILL_BARS = """() => { const c = document.querySelector("[data-testid='stPlotly
     return c ? Array.from(c.querySelectorAll(".ytick text")).map(t => t.textContent).sort() : null; }"""
 
 
+def skill_words(visitor: int, visitors: int) -> tuple[str, ...]:
+    """The skills a visitor asks about, in turn: its own share of SKILL_WORDS (at least two for 14 visitors)."""
+    return SKILL_WORDS[visitor::visitors]
+
+
 async def skills(page, url: str, visitor: Visitor, first: bool, expected: dict[str, list[str]]) -> None:
     """Query a skill of this visitor's own; the bars must list exactly that skill's neighbours."""
     if first:
         await open_page(page, url, "skills", page.get_by_text("Query time"))
-    words = SKILL_WORDS[visitor.index :: visitor.visitors]  # at least two: no query repeats the one on show
-    word = words[visitor.count % len(words)]
+    words = skill_words(visitor.index, visitor.visitors)
+    word = words[visitor.on_page.get("skills", 0) % len(words)]  # never the word on show: the answer must change
     await page.get_by_role("combobox", name="Skill").fill(word)
     option = page.get_by_role("option", name=word, exact=True).first
     await option.wait_for(timeout=TIMEOUT_MS)
@@ -253,6 +265,7 @@ async def visit(browser, url: str, visitor: Visitor, pages, per_page: int, deadl
                     extra = (expected,) if name == "skills" else ()
                     await SCENARIOS[name](page, url, visitor, k == 0, *extra)
                     visitor.count += 1
+                    visitor.on_page[name] = visitor.on_page.get(name, 0) + 1
             if time.monotonic() >= deadline:
                 return
     finally:
