@@ -58,6 +58,7 @@ def test_page_works_in_chromium(app, name):
         assert f"/{icon.removeprefix(':material/').removesuffix(':')}/" in favicon(page), favicon(page)
     else:
         assert favicon(page), "no favicon"
+    page.mouse.move(700, 40)
     page.screenshot(path=str(app.shots / f"{name}.png"))
 
 

@@ -216,8 +216,7 @@ def act_home(page):
     links = page.locator(f"{MAIN} [data-testid='stPageLink'] a")
     expect(links).to_have_count(sum(1 for d in DEMOS if d.page), timeout=TIMEOUT)
     hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
-    names_card = links.filter(has_text="Open").first
-    names_card.click()  # the first card is the names generator
+    links.and_(page.locator("[href='Names'], [href$='/Names']")).click()  # the name generator's card
     page.wait_for_selector(f"{MAIN} h1:has-text('Indian name generator')", timeout=TIMEOUT)
     landed = page.url
     page.go_back()
@@ -227,7 +226,7 @@ def act_home(page):
 
 
 def check_home(page, before):
-    from gallery.demos import DEMOS, url_path
+    from gallery.demos import DEMOS, SECTIONS, url_path
 
     hrefs, landed = before
     wanted = [url_path(d.page) for d in DEMOS if d.page]
@@ -236,6 +235,8 @@ def check_home(page, before):
     nav = page.locator("[data-testid='stSidebarNav']")
     for title in [d.title for d in DEMOS if d.page]:
         assert nav.get_by_text(title, exact=True).count() == 1, f"{title} missing from the sidebar"
+    headers = nav.locator("[data-testid='stNavSectionHeader']").all_inner_texts()
+    assert [h.strip() for h in headers] == list(SECTIONS), headers
 
 
 # ---- names: generate names starting with "ra"; the table and the look-inside chart show them
@@ -250,7 +251,6 @@ def act_names(page):
 
 
 def check_names(page, before):
-
     chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
     expect_chart_text(chart, lambda t: t.startswith("Next-letter probabilities while writing \u201cra"))
     frame = page.locator(f"{MAIN} [data-testid='stDataFrame']").first
@@ -352,7 +352,7 @@ def check_vae(page, before):
     expect(latent_slider(page)).to_have_value("3")
 
 
-# ---- digits: draw a "1" on the canvas with the mouse; the three models' predictions appear
+# ---- digits: draw a "7" on the canvas with the mouse; the three models' predictions appear
 
 
 def act_digits(page):
@@ -360,11 +360,11 @@ def act_digits(page):
     canvas = page.locator(f"{MAIN} canvas.upper-canvas")  # streamlit-drawable-canvas's Fabric.js drawing layer
     canvas.wait_for(timeout=TIMEOUT)
     box = canvas.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"]
-    page.mouse.move(x - 12, y + 50)
+    x, y = box["x"], box["y"]  # a 7: the bar left to right, then the stem down and left
+    page.mouse.move(x + 75, y + 60)
     page.mouse.down()
-    page.mouse.move(x, y + 140, steps=12)
-    page.mouse.move(x + 2, y + 235, steps=12)
+    page.mouse.move(x + 205, y + 60, steps=10)
+    page.mouse.move(x + 120, y + 235, steps=14)
     page.mouse.up()
 
 
@@ -375,7 +375,7 @@ def check_digits(page, _):
     expect(metrics).to_have_count(3, timeout=TIMEOUT)
     wait_until_idle(page)
     cnn = metrics.filter(has=page.get_by_text("CNN", exact=True)).locator("[data-testid='stMetricValue']")
-    expect(cnn).to_have_text("1")
+    expect(cnn).to_have_text("7")
 
 
 # ---- clustering: colour the map by the true digit; the legend follows
