@@ -20,7 +20,7 @@ import sys
 
 from gallery.registry import ArtifactError, check_artifact, list_artifacts
 
-DEMO_CLIS = ("names", "essays", "skills", "vae", "digits", "text", "maps")  # gallery.<demo>.cli modules
+DEMO_CLIS = ("names", "essays", "skills", "vae", "digits", "text", "maps", "translate")  # gallery.<demo>.cli modules
 
 
 def cmd_list(args):

@@ -1,0 +1,80 @@
+"""``python -m gallery translate ...``: translate a sentence (with its attention), a file, or score a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gallery.translate import translator
+from gallery.translate.data import read_lines
+
+MAX_LINES = 100_000
+
+
+def read_sentences(path: str, what: str) -> list[str]:
+    try:
+        lines = read_lines(Path(path))
+    except (OSError, EOFError) as err:  # EOFError: a truncated .gz
+        raise ValueError(f"cannot read {what} file {path}: {getattr(err, 'strerror', None) or err}") from err
+    except UnicodeError as err:
+        raise ValueError(f"{what} file {path} is not text: {err}") from err
+    if not lines:
+        raise ValueError(f"{what} file {path} is empty.")
+    if len(lines) > MAX_LINES:
+        raise ValueError(f"{what} file {path} has {len(lines):,} lines; at most {MAX_LINES:,} are translated at once.")
+    return lines
+
+
+def check_beam(beam: int) -> int:
+    if not 1 <= beam <= 20:
+        raise ValueError("--beam must be between 1 and 20.")
+    return beam
+
+
+def cmd_sentence(args):
+    tr = translator.load(args.model)
+    result = translator.translate(tr, args.text, beam=check_beam(args.beam))
+    cross = translator.attention(tr, result)["cross"]  # (layers, heads, T, S)
+    return {
+        "translation": result.text,
+        "src_tokens": translator.tokens(tr, result.src_ids),
+        "tgt_tokens": translator.tokens(tr, result.out_ids),
+        "attention": [[round(float(w), 4) for w in row] for row in cross[-1].mean(0)],  # last layer, mean of heads
+        "notes": result.notes,
+    }
+
+
+def cmd_file(args):
+    sentences = read_sentences(args.src, "source")
+    tr = translator.load(args.model)
+    return translator.translate_many(tr, sentences, beam=check_beam(args.beam))
+
+
+def cmd_bleu(args):
+    from gallery.translate.metrics import bleu_chrf
+
+    sources, references = read_sentences(args.src, "source"), read_sentences(args.ref, "reference")
+    if len(sources) != len(references):
+        raise ValueError(f"{len(sources)} source lines but {len(references)} reference lines.")
+    tr = translator.load(args.model)
+    scores = bleu_chrf(translator.translate_many(tr, sources, beam=check_beam(args.beam)), references)
+    return {"bleu": scores["bleu"], "chrf": scores["chrf"], "n": scores["n"], "signature": scores["bleu_signature"]}
+
+
+def register(demos) -> None:
+    """Add the ``translate`` verbs to the dispatcher's subparsers."""
+    verbs = demos.add_parser("translate", help="German-English translation with attention").add_subparsers(
+        dest="verb", required=True
+    )
+    s = verbs.add_parser("sentence", help="translate one sentence; print tokens and attention")
+    s.add_argument("text")
+    s.set_defaults(run=cmd_sentence)
+    f = verbs.add_parser("file", help="translate one sentence per line (plain or .gz); print a JSON list")
+    f.add_argument("--src", required=True)
+    f.set_defaults(run=cmd_file)
+    b = verbs.add_parser("bleu", help="BLEU and chrF of the translations of --src against --ref")
+    b.add_argument("--src", required=True)
+    b.add_argument("--ref", required=True)
+    b.set_defaults(run=cmd_bleu)
+    for parser in (s, f, b):
+        parser.add_argument("--model", choices=translator.MODELS, default="transformer")
+        parser.add_argument("--beam", type=int, default=1, help="1: greedy; more: beam search")

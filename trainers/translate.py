@@ -1,0 +1,447 @@
+"""Train a German-English translator on Multi30k: GRU + additive attention, or a Transformer.
+
+python -m trainers.translate --model transformer            # hours on two CPU cores; minutes on a GPU
+python -m trainers.translate --model attention --minutes 30 # stop after 30 minutes (the schedule fits)
+python -m trainers.translate --model transformer --resume   # continue from checkpoints/translate-transformer.pt
+python -m trainers.translate --model attention --smoke      # seconds, tiny data and model, for tests
+torchrun --nproc_per_node 2 -m trainers.translate --model transformer   # DistributedDataParallel
+
+Under torchrun every process reads its own share of each epoch's batches (gloo on CPU, nccl on GPU);
+gradients are averaged, so every process ends with the same weights; rank 0 writes the artifact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from gallery import training
+from gallery.registry import save_artifact
+from gallery.translate import data, decode, metrics, models
+from gallery.translate.tokenizer import BOS, EOS, SubwordTokenizer, WordTokenizer
+
+PUBLISHED = {
+    "attention": {"bleu": 28.3, "perplexity": 25.6, "source": "bentrevett/pytorch-seq2seq notebook 3 (spaCy words)"},
+    "transformer": {"bleu": 36.5, "perplexity": 5.3, "source": "bentrevett/pytorch-seq2seq notebook 6 (spaCy words)"},
+}
+MAX_TRAIN_TOKENS = 100  # longer training pairs are skipped (none in Multi30k's training split come close)
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    training.add_common_args(p, "translate", "transformer")
+    g = p.add_argument_group("tokens")
+    g.add_argument("--tokenisation", choices=("subword", "words"), default="subword")
+    g.add_argument("--vocab", type=int, default=8000, help="shared German+English vocabulary size")
+    g.add_argument("--dropout", type=float, default=None, help="default: 0.3 (attention), 0.2 (transformer)")
+    g = p.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, default=None, help="default: 25 (attention), 60 (transformer)")
+    g.add_argument("--minutes", type=float, default=0, help="stop after this many minutes; the schedule fits")
+    g.add_argument("--max-tokens", type=int, default=None, help="tokens per batch (longest sentence x count)")
+    g.add_argument("--lr", type=float, default=None, help="peak learning rate")
+    g.add_argument("--warmup", type=int, default=None, help="warm-up steps")
+    g.add_argument("--label-smoothing", type=float, default=0.1)
+    g.add_argument("--average", type=int, default=5, help="average the weights of the last N epochs")
+    g.add_argument("--beam", type=int, default=5)
+    g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    args = p.parse_args(argv)
+    if args.model not in models.MODELS:
+        p.error(f"--model must be one of {', '.join(models.MODELS)}")
+    defaults = {
+        "attention": {"epochs": 30, "max_tokens": 3000, "lr": 1e-3, "warmup": 200, "dropout": 0.3},
+        "transformer": {"epochs": 60, "dropout": 0.2, "max_tokens": 3000, "lr": 1e-3, "warmup": 1000},
+    }[args.model]
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.command = training.command_line("translate", argv)
+    return args
+
+
+SMOKE = {
+    "attention": {"embed": 32, "enc_hidden": 32, "dec_hidden": 32},
+    "transformer": {"d_model": 32, "heads": 2, "layers": 1, "ff": 64},
+}
+
+
+# ---------------------------------------------------------------- distributed
+
+
+def setup_distributed(device_name: str) -> tuple[int, int, torch.device]:
+    """(rank, world size, device); a single process when not started by torchrun."""
+    if "WORLD_SIZE" not in os.environ or int(os.environ["WORLD_SIZE"]) == 1:
+        return 0, 1, training.resolve_device(device_name)
+    device = training.resolve_device(device_name)
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+def weights_digest(model) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- data
+
+
+def load_pairs(args):
+    try:
+        splits = {split: data.load_split(args.data_dir, split) for split in data.SPLITS}
+    except FileNotFoundError as err:
+        raise training.missing_data(err.filename) from err
+    if args.smoke:
+        splits = {
+            "train": splits["train"][:400],
+            "val": splits["val"][:40],
+            "test_2016_flickr": splits["test_2016_flickr"][:40],
+        }
+    return splits
+
+
+def build_tokenizer(args, train_pairs):
+    sentences = [s for pair in train_pairs for s in pair]
+    vocab = 300 if args.smoke else args.vocab
+    if args.tokenisation == "subword":
+        return SubwordTokenizer.train(sentences, vocab)
+    return WordTokenizer.train(sentences, vocab, min_count=1 if args.smoke else 2)
+
+
+def encode_pairs(tok, pairs, limit: int | None = None):
+    """[(src ids + EOS, BOS + tgt ids + EOS)]; with ``limit``, longer pairs are dropped."""
+    encoded = [(tok.encode(de)[: decode.MAX_SOURCE_TOKENS] + [EOS], [BOS, *tok.encode(en), EOS]) for de, en in pairs]
+    return [p for p in encoded if limit is None or max(len(p[0]), len(p[1])) <= limit]
+
+
+def make_batches(pairs, max_tokens: int, rng: np.random.Generator) -> list[list[int]]:
+    """Indices grouped by length (random order among equal lengths), at most ``max_tokens`` padded tokens
+    per batch, batches in random order."""
+    lengths = np.array([max(len(s), len(t)) for s, t in pairs])
+    order = np.lexsort((rng.random(len(pairs)), lengths))
+    batches, current, longest = [], [], 0
+    for i in order.tolist():
+        if current and max(longest, lengths[i]) * (len(current) + 1) > max_tokens:
+            batches.append(current)
+            current, longest = [], 0
+        current.append(i)
+        longest = max(longest, int(lengths[i]))
+    if current:
+        batches.append(current)
+    rng.shuffle(batches)
+    return batches
+
+
+def collate(pairs, indices, device):
+    src, src_len = decode.pad_batch([pairs[i][0] for i in indices], device)
+    tgt, _ = decode.pad_batch([pairs[i][1] for i in indices], device)
+    return src, src_len, tgt[:, :-1], tgt[:, 1:]  # (B, S), (B,), (B, T), (B, T)
+
+
+# ---------------------------------------------------------------- training
+
+
+def lr_at(progress: float, step: int, peak: float, warmup: int) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay to 5% of the peak as progress goes 0 -> 1."""
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_path):
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.01)
+    steps_per_epoch = len(make_batches(train_pairs, args.max_tokens, np.random.default_rng(0))) // world
+    total_steps = args.epochs * steps_per_epoch
+    epoch, step, history, snapshots, elapsed = 0, 0, [], [], 0.0
+    ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
+    if ckpt:
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        epoch, step, history, snapshots, elapsed = (
+            ckpt[k] for k in ("epoch", "step", "history", "snapshots", "elapsed")
+        )
+        print(f"resumed from {ckpt_path} after epoch {epoch}")
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    val_batches = [collate(val_pairs, b, device) for b in make_batches(val_pairs, 4000, np.random.default_rng(0))]
+    start = time.time() - elapsed
+    out_of_time = False
+    while epoch < args.epochs and not out_of_time:
+        model.train()
+        batches = make_batches(train_pairs, args.max_tokens, np.random.default_rng(args.seed + epoch))
+        mine = batches[rank : steps_per_epoch * world : world]
+        bar = tqdm(mine, desc=f"{args.model} epoch {epoch + 1}/{args.epochs}", disable=rank != 0, mininterval=5)
+        total_loss, done = 0.0, 0
+        for indices in bar:
+            progress = step / total_steps
+            if args.minutes and world == 1:  # the schedule ends with the time budget
+                progress = max(progress, (time.time() - start) / (args.minutes * 60))
+            for group in opt.param_groups:
+                group["lr"] = lr_at(progress, step, args.lr, args.warmup)
+            src, src_len, tgt_in, tgt_out = collate(train_pairs, indices, device)
+            with autocast:
+                logits = net(src, src_len, tgt_in)  # (B, T, V)
+            loss = F.cross_entropy(
+                logits.float().transpose(1, 2), tgt_out, ignore_index=0, label_smoothing=args.label_smoothing
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            total_loss += loss.item()
+            done += 1
+            if args.minutes and world == 1 and time.time() - start > args.minutes * 60:
+                out_of_time = True
+                break
+        epoch += 1
+        if world > 1 and args.minutes:  # every process stops after the same epoch
+            flag = torch.tensor([float(time.time() - start > args.minutes * 60)], device=device)
+            dist.broadcast(flag, 0)
+            out_of_time = bool(flag.item())
+        model.eval()
+        val_ppl = metrics.perplexity(model, val_batches)
+        snapshots = [*snapshots, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}][-args.average :]
+        record = {
+            "epoch": epoch,
+            "train_loss": round(total_loss / max(1, done), 4),
+            "val_perplexity": round(val_ppl, 3),
+        }
+        history.append(record)
+        if rank == 0:
+            print(
+                f"epoch {epoch}: train loss {record['train_loss']}, validation perplexity {val_ppl:.2f}, "
+                f"{time.time() - start:.0f} s",
+                flush=True,
+            )
+            training.save_checkpoint(
+                ckpt_path,
+                model=model.state_dict(),
+                optimizer=opt.state_dict(),
+                epoch=epoch,
+                step=step,
+                history=history,
+                snapshots=snapshots,
+                elapsed=time.time() - start,
+            )
+    return history, snapshots, time.time() - start
+
+
+def averaged(snapshots: list[dict]) -> dict:
+    return {k: sum(s[k].float() for s in snapshots) / len(snapshots) for k in snapshots[0]}
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def translate_texts(model, tok, sentences, beam, alpha):
+    sources = [tok.encode(s)[: decode.MAX_SOURCE_TOKENS] + [EOS] for s in sentences]
+    return [tok.decode(ids) for ids in decode.translate_ids(model, sources, beam=beam, alpha=alpha, batch_size=128)]
+
+
+def score(model, tok, pairs, beam, alpha) -> dict:
+    hyps = translate_texts(model, tok, [de for de, _ in pairs], beam, alpha)
+    return metrics.bleu_chrf(hyps, [en for _, en in pairs])
+
+
+def retrieval_baseline(train_pairs, test_pairs) -> dict:
+    """No neural network: answer each German sentence with the English of the most similar training sentence
+    (TF-IDF over word 1-2-grams, cosine)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit([de for de, _ in train_pairs])
+    similarity = (
+        vectorizer.transform([de for de, _ in test_pairs]) @ vectorizer.transform([de for de, _ in train_pairs]).T
+    )
+    nearest = np.asarray(similarity.argmax(axis=1)).ravel()
+    return metrics.bleu_chrf([train_pairs[i][1] for i in nearest], [en for _, en in test_pairs])
+
+
+def choose_weights(model, tok, snapshots, val_pairs, device) -> str:
+    """Last epoch's weights or the average of the last epochs, whichever translates the validation set better."""
+    last = {k: v.to(device) for k, v in snapshots[-1].items()}
+    model.load_state_dict(last)
+    last_bleu = score(model, tok, val_pairs, 1, 0.0)["bleu"]
+    if len(snapshots) < 2:
+        return f"last epoch (validation BLEU {last_bleu})"
+    model.load_state_dict({k: v.to(device) for k, v in averaged(snapshots).items()})
+    avg_bleu = score(model, tok, val_pairs, 1, 0.0)["bleu"]
+    if avg_bleu >= last_bleu:
+        return f"average of the last {len(snapshots)} epochs (validation greedy BLEU {avg_bleu} vs last {last_bleu})"
+    model.load_state_dict(last)
+    return f"last epoch (validation greedy BLEU {last_bleu} vs average of {len(snapshots)}: {avg_bleu})"
+
+
+def write_artifact(args, model, tok, splits, encoded, history, seconds, device, out, chosen):
+    model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # as stored
+    model.eval()
+    val, test = splits["val"], splits["test_2016_flickr"]
+    alphas = {alpha: score(model, tok, val, args.beam, alpha)["bleu"] for alpha in (0.0, 0.6, 1.0)}
+    alpha = max(alphas, key=alphas.get)
+    results = {
+        split: {
+            "greedy": score(model, tok, pairs, 1, alpha),
+            f"beam{args.beam}": score(model, tok, pairs, args.beam, alpha),
+            "perplexity": round(
+                metrics.perplexity(
+                    model,
+                    [
+                        collate(encoded[split], b, device)
+                        for b in make_batches(encoded[split], 4000, np.random.default_rng(0))
+                    ],
+                ),
+                3,
+            ),
+        }
+        for split, pairs in (("val", val), ("test_2016_flickr", test))
+    }
+    baseline = retrieval_baseline(splits["train"], test)
+    test_scores = results["test_2016_flickr"]
+    greedy, beam = test_scores["greedy"], test_scores[f"beam{args.beam}"]
+    examples = [
+        {"german": de, "reference": en, "translation": t}
+        for (de, en), t in zip(test[:5], translate_texts(model, tok, [de for de, _ in test[:5]], args.beam, alpha))
+    ]
+    published = PUBLISHED[args.model]
+    name = "GRU + additive attention" if args.model == "attention" else "Transformer"
+    card = {
+        "artifact": out.name,
+        "task": "German-English translation of image captions (Multi30k), lowercased",
+        "model": describe(model),
+        "parameters": models.num_parameters(model),
+        "train_command": args.command,
+        "hardware": training.hardware(device),
+        "train_seconds": round(seconds),
+        "data": {
+            **data.LICENCE,
+            "files": training.data_files([p for split in data.SPLITS for p in data.split_files(args.data_dir, split)]),
+            "pairs": {split: len(pairs) for split, pairs in splits.items()},
+            "train_pairs_used": len(encoded["train"]),
+        },
+        "tokenisation": tokenisation_stats(tok, splits),
+        "decoding": {
+            "beam": args.beam,
+            "length_penalty": alpha,
+            "validation_bleu_by_length_penalty": alphas,
+            "weights": chosen,
+        },
+        "metrics": results,
+        "baselines": {
+            "retrieval": {**baseline, "what": "English of the most similar training sentence (TF-IDF cosine)"},
+            "published": published,
+        },
+        "history": history,
+        "examples": examples,
+        "smoke": args.smoke,
+        "summary": {
+            "quality": f"test_2016_flickr BLEU {beam['bleu']} (beam {args.beam}), {greedy['bleu']} (greedy); "
+            f"chrF {beam['chrf']}; perplexity {test_scores['perplexity']} per subword token",
+            "baseline": f"nearest training sentence BLEU {baseline['bleu']}; published {name}: BLEU "
+            f"{published['bleu']} (spaCy words)",
+        },
+        "headline": f"Test BLEU {beam['bleu']} (published {name}: {published['bleu']}); "
+        f"nearest-training-sentence baseline {baseline['bleu']}.",
+    }
+    tensors = dict(model.state_dict())
+    config = {
+        "kind": args.model,
+        "model": models.config_dict(model),
+        "tokenisation": tok.kind,
+        "beam": args.beam,
+        "length_penalty": alpha,
+    }
+    if tok.kind == "subword":
+        tensors["tokenizer.model_proto"] = torch.frombuffer(bytearray(tok.model_proto), dtype=torch.uint8)
+    else:
+        config["words"] = tok.words
+    save_artifact(out, tensors, config, card, readme=training.card_readme(card))
+    print(
+        f"wrote {out}: test BLEU greedy {greedy['bleu']}, beam {beam['bleu']} (alpha {alpha}); "
+        f"chrF {beam['chrf']}; perplexity {test_scores['perplexity']}; retrieval baseline {baseline['bleu']}"
+    )
+
+
+def describe(model) -> str:
+    c = model.cfg
+    if model.kind == "attention":
+        return (
+            f"bidirectional GRU encoder {c.enc_hidden}x2, GRU decoder {c.dec_hidden}, additive attention, "
+            f"shared embedding {c.embed}, vocabulary {c.vocab}"
+        )
+    return (
+        f"Transformer {c.layers}+{c.layers} layers, d_model {c.d_model}, {c.heads} heads, feed-forward {c.ff}, "
+        f"pre-norm, shared embedding, vocabulary {c.vocab}"
+    )
+
+
+def tokenisation_stats(tok, splits) -> dict:
+    """Tokens per sentence and the share of validation tokens the vocabulary cannot represent."""
+    val = [s for pair in splits["val"] for s in pair]
+    ids = [tok.encode(s) for s in val]
+    tokens = sum(len(x) for x in ids)
+    return {
+        "kind": tok.kind,
+        "vocabulary": len(tok),
+        "tokens_per_validation_sentence": round(tokens / len(val), 2),
+        "validation_unknown_rate": round(sum(x.count(1) for x in ids) / max(tokens, 1), 4),
+    }
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.smoke:
+        args.epochs, args.max_tokens, args.warmup, args.average, args.beam = 2, 600, 10, 2, 2
+    rank, world, device = setup_distributed(args.device)
+    training.seed_everything(args.seed)  # the same initial weights on every process
+    out, ckpt_path = training.artifact_paths(args, "translate")
+    splits = load_pairs(args)
+    tok = build_tokenizer(args, splits["train"])
+    encoded = {
+        "train": encode_pairs(tok, splits["train"], MAX_TRAIN_TOKENS),
+        "val": encode_pairs(tok, splits["val"]),
+        "test_2016_flickr": encode_pairs(tok, splits["test_2016_flickr"]),
+    }
+    cfg = {"vocab": len(tok), "dropout": args.dropout, **(SMOKE[args.model] if args.smoke else {})}
+    model = models.build(args.model, cfg).to(device)
+    if rank == 0:
+        print(
+            f"{args.model}: {models.num_parameters(model):,} parameters, vocabulary {len(tok)} ({tok.kind}), "
+            f"{len(encoded['train']):,} training pairs, {world} process(es) on {device}",
+            flush=True,
+        )
+    history, snapshots, seconds = train(
+        args, model, encoded["train"], encoded["val"], tok, device, rank, world, ckpt_path
+    )
+    if world > 1:
+        (ckpt_path.parent / f"{ckpt_path.stem}-rank{rank}.sha256").write_text(weights_digest(model) + "\n")
+    if rank == 0:
+        chosen = choose_weights(model, tok, snapshots, splits["val"], device)
+        print(f"weights: {chosen}")
+        write_artifact(args, model, tok, splits, encoded, history, seconds, device, out, chosen)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
