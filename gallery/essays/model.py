@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from gallery import charmodel
+from gallery.essays import stepping
 from gallery.essays.data import clean_text
 from gallery.registry import build_from
 from gallery.text import CharVocab
@@ -25,9 +26,11 @@ class EssayModel:
     net: charmodel.CharRNN
     vocab: CharVocab
     card: dict
+    precision: str = "auto"  # weights while stepping: see gallery.essays.stepping (auto: what this CPU is fast at)
 
     def __post_init__(self):
-        self.stepper = charmodel.LSTMStepper(self.net)
+        self.stepper = stepping.Stepper(self.net, self.precision)
+        self.precision = self.stepper.precision  # the concrete one "auto" resolved to
 
 
 @dataclass
@@ -43,11 +46,14 @@ class Step:
     top: list[tuple[str, float]]  # the most likely next characters at that position
 
 
-def load(name: str = DEFAULT_ARTIFACT, root=None) -> EssayModel:
+def load(name: str = DEFAULT_ARTIFACT, root=None, precision: str = "auto") -> EssayModel:
+    """Load an essay artifact; ``precision`` ("auto", "bfloat16", "float16", "int8", "float32") sets the
+    weights used when generating (scoring always uses the float32 network)."""
+    stepping.resolve(precision)  # an unknown precision fails before the weights are read
     return build_from(
         name,
         lambda art: EssayModel(
-            charmodel.build(art.config["model"], art.tensors), CharVocab(art.config["vocab"]), art.card
+            charmodel.build(art.config["model"], art.tensors), CharVocab(art.config["vocab"]), art.card, precision
         ),
         root,
     )
@@ -91,16 +97,34 @@ def stream(
     gen = torch.Generator().manual_seed(int(seed))
     ids = torch.tensor([model.vocab.encode(prompt)])  # (1, P)
     logits, state = model.net(ids)  # the prompt in one pass
-    logits, state = logits[:, -1], charmodel.LSTMStepper.from_torch_state(state)  # (1, V)
+    logits, state = logits[:, -1], stepping.Stepper.from_torch_state(state)  # (1, V)
+    chars = model.vocab.chars
     for _ in range(length):
-        nxt = charmodel.pick_next(logits, temperature, top_k, gen)  # (1,)
-        probs = F.softmax(logits[0], dim=-1)  # (V,)
+        probs = F.softmax(logits[0], dim=-1)  # (V,) at temperature 1, reported with the character
+        nxt = _pick(logits[0], probs, temperature, top_k, gen)  # (1,)
         best = []
         if top:
             p, i = torch.topk(probs, top)
-            best = [(model.vocab.chars[int(j)], float(q)) for q, j in zip(p, i)]
-        yield Step(model.vocab.chars[int(nxt)], float(probs[nxt]), best)
+            best = [(chars[j], q) for q, j in zip(p.tolist(), i.tolist())]
+        k = int(nxt)
+        yield Step(chars[k], float(probs[k]), best)
         logits, state = model.stepper.step(nxt, state)
+
+
+def _pick(logits, probs, temperature: float, top_k: int, gen):
+    """One character index (shape (1,)) from logits (V,): greedy at temperature 0, else sampled.
+
+    Same distribution as ``charmodel.pick_next`` and the same draw as ``torch.multinomial``'s
+    one-sample path (the exponential race: argmax of p / q with q ~ Exp(1)), without its
+    per-call input checks, which cost as much as the sampling (probabilities here come from a softmax).
+    """
+    if temperature <= 0:
+        return logits.argmax(-1, keepdim=True)
+    if temperature != 1:
+        probs = F.softmax(logits / temperature, dim=-1)
+    if top_k and top_k < len(probs):
+        probs = probs.masked_fill(probs < torch.topk(probs, top_k).values[-1], 0.0)
+    return torch.div(probs, torch.empty_like(probs).exponential_(1, generator=gen)).argmax(-1, keepdim=True)
 
 
 def generate(model: EssayModel, prompt: str, **kwargs) -> str:
