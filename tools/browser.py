@@ -1,7 +1,10 @@
-"""The running app in headless Chromium: shared by tools/screenshot.py and tests/test_browser.py.
+"""The running app in headless Chromium: shared by tests/test_browser.py, tools/screenshot.py, the load and
+start-up benchmarks.
 
-Uses Debian's chromium (apt-get install chromium) through Playwright's Python package;
-never `playwright install`.
+Uses Debian's chromium (apt-get install chromium) through Playwright's Python package; never `playwright install`.
+
+STEPS (at the end) has one row per page: its URL path and how a visitor operates it and what must then appear.
+A new page is one more row there; PAGES (name -> URL path) follows from it.
 """
 
 from __future__ import annotations
@@ -29,19 +32,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PAGES = {
-    "home": "",
-    "names": "Names",
-    "essays": "Essays",
-    "skills": "Skill_Neighbors",
-    "vae": "VAE_Explorer",
-    "digits": "Digit_Recognizer",
-    "clustering": "Clustering",
-    "gradient_descent": "Gradient_Descent",
-    "resumes": "Resume_Classifier",
-    "nlp_basics": "NLP_Basics",
-    "maps": "Embedding_Maps",
-}
 
 
 def free_port() -> int:
@@ -93,14 +83,6 @@ def browser_page(width: int = 1400, height: int = 1000):
             yield browser.new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()
-
-
-def visit(page, url: str, settle_ms: int = 6000) -> bool:
-    """Open a page, let models load and charts draw; True if Streamlit shows no exception box."""
-    page.goto(url)
-    page.wait_for_selector("[data-testid='stApp']")
-    page.wait_for_timeout(settle_ms)
-    return page.locator("[data-testid='stException']").count() == 0
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -492,6 +474,7 @@ STEPS = {
     "nlp_basics": Step("NLP_Basics", act_nlp_basics, check_nlp_basics),
     "maps": Step("Embedding_Maps", act_maps, check_maps),
 }
+PAGES = {name: step.path for name, step in STEPS.items()}  # every page's URL path, "" for the landing page
 
 
 def operate(page, url: str, name: str) -> None:
