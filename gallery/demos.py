@@ -68,9 +68,10 @@ DEMOS = (
     ),
     Demo(
         "Attention heatmaps",
-        "Watch attention move across a German sentence as it is translated.",
-        None,
-        icon=":material/translate:",
+        "Watch attention move across a German sentence as it is translated, from one head to every head.",
+        "pages/11_Translate.py",
+        "translate-transformer",
+        ":material/translate:",
     ),
     Demo(
         "Digit recognizer",
@@ -100,6 +101,7 @@ DEMOS = (
 SECTIONS = {
     "Generate": ("pages/1_Names.py", "pages/2_Essays.py", "pages/4_VAE_Explorer.py"),
     "Embeddings": ("pages/3_Skill_Neighbors.py", "pages/10_Embedding_Maps.py"),
+    "Look inside": ("pages/11_Translate.py",),
     "Classic lab": (
         "pages/5_Digit_Recognizer.py",
         "pages/6_Clustering.py",

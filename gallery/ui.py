@@ -18,7 +18,12 @@ def load_or_stop(loader, *args):
         st.stop()
 
 
-def training_details(card: dict, metric_rows: list[tuple[str, object, object]], history_keys: tuple[str, ...]) -> None:
+def training_details(
+    card: dict,
+    metric_rows: list[tuple[str, object, object]],
+    history_keys: tuple[str, ...],
+    y_label: str = "nats per character",
+) -> None:
     """The "how it was trained" section: metrics next to their baseline, curves, data and command."""
     import pandas as pd
     import plotly.express as px
@@ -38,7 +43,7 @@ def training_details(card: dict, metric_rows: list[tuple[str, object, object]], 
             x=x,
             y=[k for k in history_keys if k in frame],
             markers=True,
-            labels={"value": "nats per character", "variable": ""},
+            labels={"value": y_label, "variable": ""},
             height=300,
         )
         st.plotly_chart(fig, width="stretch")

@@ -137,11 +137,14 @@ class MultiHeadAttention(nn.Module):
         self.q, self.k, self.v, self.out = (nn.Linear(d_model, d_model) for _ in range(4))
         self.record, self.weights = False, None
 
+    def _split(self, x):  # (B, L, D) -> (B, heads, L, D / heads)
+        B, L, D = x.shape
+        return x.view(B, L, self.heads, D // self.heads).transpose(1, 2)
+
     def forward(self, query, key, mask):
         # query: (B, T, D); key: (B, S, D); mask: bool, broadcastable to (B, heads, T, S), True = may attend
         B, T, D = query.shape
-        split = lambda x: x.view(B, -1, self.heads, D // self.heads).transpose(1, 2)  # noqa: E731  (B, h, *, D/h)
-        q, k, v = split(self.q(query)), split(self.k(key)), split(self.v(key))
+        q, k, v = self._split(self.q(query)), self._split(self.k(key)), self._split(self.v(key))
         if self.record:
             scores = q @ k.transpose(-2, -1) / math.sqrt(D // self.heads)  # (B, h, T, S)
             weights = scores.masked_fill(~mask, float("-inf")).softmax(-1)
@@ -151,6 +154,17 @@ class MultiHeadAttention(nn.Module):
             p = self.dropout if self.training else 0.0
             mixed = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=p)
         return self.out(mixed.transpose(1, 2).reshape(B, T, D))
+
+    def attend_cached(self, query, cache: dict):
+        """Self-attention of one new position (B, 1, D) over itself and the positions kept in ``cache``,
+        which it extends: decoding then costs one position per step instead of the whole prefix."""
+        B, _, D = query.shape
+        k, v = self._split(self.k(query)), self._split(self.v(query))  # (B, h, 1, D/h)
+        if cache:
+            k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
+        cache["k"], cache["v"] = k, v
+        mixed = F.scaled_dot_product_attention(self._split(self.q(query)), k, v)  # (B, h, 1, D/h)
+        return self.out(mixed.transpose(1, 2).reshape(B, 1, D))
 
 
 class EncoderLayer(nn.Module):
@@ -181,6 +195,12 @@ class DecoderLayer(nn.Module):
         x = x + self.drop(self.self_attn(h, h, self_mask))
         x = x + self.drop(self.cross_attn(self.norm2(x), memory, cross_mask))
         return x + self.drop(self.ff(self.norm3(x)))
+
+    def step(self, x, memory, cross_mask, cache: dict):
+        """The same layer for one new position (B, 1, D), reusing the earlier positions' keys and values."""
+        x = x + self.self_attn.attend_cached(self.norm1(x), cache)
+        x = x + self.cross_attn(self.norm2(x), memory, cross_mask)
+        return x + self.ff(self.norm3(x))
 
 
 def sinusoids(length: int, dim: int) -> torch.Tensor:
@@ -230,14 +250,20 @@ class TransformerSeq2Seq(nn.Module):
         return self.decode(self.encode(src, src_len), tgt_in)
 
     def initial_state(self, memory):
-        return None
+        return [{} for _ in self.decoder]  # per layer: the self-attention keys and values written so far
 
     def select_state(self, state, rows):
-        return None
+        return [{name: t.index_select(0, rows) for name, t in cache.items()} for cache in state]
 
     def step(self, memory, prefix, state):
-        """Decode the whole prefix again (sentences are short) and return the last position's log-probs."""
-        return self.decode(memory, prefix)[:, -1].float().log_softmax(-1), None
+        """Log-probs of the next piece after ``prefix`` (N, t+1), feeding only its last piece through the
+        decoder; ``state`` holds what the earlier pieces left in each layer (the same result as ``decode``)."""
+        t = prefix.size(1) - 1
+        x = self.embedding(prefix[:, -1:]) * math.sqrt(self.cfg.d_model) + self.positions[t]  # (N, 1, D)
+        for layer, cache in zip(self.decoder, state):
+            x = layer.step(x, memory["memory"], memory["mask"], cache)
+        logits = F.linear(self.dec_norm(x[:, -1]), self.embedding.weight)  # (N, V)
+        return logits.float().log_softmax(-1), state
 
     def _attention_modules(self):
         return (
