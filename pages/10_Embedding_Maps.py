@@ -239,18 +239,7 @@ with left:
     event = st.plotly_chart(
         figure(), key=f"map_{dataset}_{method}", on_select="rerun", selection_mode=("box", "lasso"), width="stretch"
     )
-with right:
-    st.metric("Trustworthiness", f"{faith['trustworthiness']:.3f}")
-    st.metric(f"{K_NEIGHBOURS}-NN kept", f"{faith['knn_overlap']:.0%}")
-    st.caption(
-        "Trustworthiness (sklearn, k = 10) is 1 when no point has map neighbours that are far away in the original "
-        "space, and about 0.5 for a random placement. *10-NN kept* is the share of each point's 10 true nearest "
-        "neighbours that are also among its 10 nearest on the map: what the map really preserves. Distances "
-        "*between* clusters on t-SNE and UMAP maps mean little."
-    )
-    if variance:
-        st.caption("PCA keeps " + ", ".join(f"{v:.1%}" for v in variance) + " of the variance on its axes.")
-    if focus is not None:
+    if focus is not None:  # here, not in the narrow right column: the table needs room for its three columns
         map_near = set(neighbours(coords, focus, K_NEIGHBOURS)[0].tolist())
         st.markdown(f"**Nearest to {shown.ids[focus]}** (original space)")
         st.dataframe(
@@ -266,6 +255,17 @@ with right:
         )
         if shown.images is not None:
             st.image([shown.images[i] for i in [focus, *near]], width=48)
+with right:
+    st.metric("Trustworthiness", f"{faith['trustworthiness']:.3f}")
+    st.metric(f"{K_NEIGHBOURS}-NN kept", f"{faith['knn_overlap']:.0%}")
+    st.caption(
+        "Trustworthiness (sklearn, k = 10) is 1 when no point has map neighbours that are far away in the original "
+        "space, and about 0.5 for a random placement. *10-NN kept* is the share of each point's 10 true nearest "
+        "neighbours that are also among its 10 nearest on the map: what the map really preserves. Distances "
+        "*between* clusters on t-SNE and UMAP maps mean little."
+    )
+    if variance:
+        st.caption("PCA keeps " + ", ".join(f"{v:.1%}" for v in variance) + " of the variance on its axes.")
 
 # ------------------------------------------------------------------------------------- selection
 points = (event.selection.points if event and event.selection else []) or []

@@ -60,7 +60,7 @@ except ValueError as err:
 table = pd.DataFrame(rows)
 table["probability"] = [math.exp(-r["nll_per_char"] * (len(r["name"]) + 1)) for r in rows]
 table["seen in training"] = table.pop("novel").map({True: "new", False: "in training"})
-left, right = st.columns([2, 3])
+left, right = st.columns([1, 1])  # the table needs about 430 px for its five columns
 left.dataframe(
     table,
     hide_index=True,
@@ -153,8 +153,8 @@ with st.expander("How it was trained"):
                 m["bigram_test_nll_per_char_by_gender"]["male"],
             ),
             ("gender accuracy", m["gender_accuracy"], m["bigram_gender_accuracy"]),
-            ("gender accuracy of a char n-gram classifier (reference)", "-", m.get("classifier_gender_accuracy", "-")),
-            ("new names among 1,000 samples", m["novel_fraction"], "-"),
+            ("gender accuracy of a char n-gram classifier (reference)", "—", m.get("classifier_gender_accuracy", "—")),
+            ("new names among 1,000 samples", m["novel_fraction"], "—"),
         ],
         ("val_nll",),
     )

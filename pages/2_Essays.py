@@ -148,7 +148,7 @@ with st.expander("How it was trained"):
         [
             ("validation nats per character", m["validation_nats_per_char"], f"{b[ngram]['nats_per_char']} ({ngram})"),
             ("validation bits per character", m["validation_bits_per_char"], f"{b[ngram]['bits_per_char']} ({ngram})"),
-            ("unigram baseline, nats per character", "-", b["unigram"]["nats_per_char"]),
+            ("unigram baseline, nats per character", "—", b["unigram"]["nats_per_char"]),
         ],
         ("train_loss", "val_nats"),
     )

@@ -338,8 +338,8 @@ with st.expander("How it was trained", expanded=False):
                 f"{pca['validation_mse_per_pixel']:.5f}",
             ),
             ("train MSE per pixel", f"{m['train_mse_per_pixel']:.5f}", f"{pca['train_mse_per_pixel']:.5f}"),
-            ("validation -ELBO, nats per image", f"{m['validation_neg_elbo_nats']:,.0f}", "-"),
-            ("validation bits per dimension", f"{m['validation_bits_per_dim']:.3f}", "-"),
+            ("validation -ELBO, nats per image", f"{m['validation_neg_elbo_nats']:,.0f}", "—"),
+            ("validation bits per dimension", f"{m['validation_bits_per_dim']:.3f}", "—"),
             (
                 "sharpness (Laplacian variance)",
                 f"{m['sharpness_laplacian_var']['vae']:.5f}",
@@ -351,9 +351,9 @@ with st.expander("How it was trained", expanded=False):
         bern = b["bernoulli_per_class"]["test_neg_log_likelihood_nats"]
         rows = [
             ("test -ELBO, nats per image (sampled z)", f"{m['test_neg_elbo_nats']:.2f}", f"{bern:.2f}"),
-            ("test -ELBO with the encoder mean", f"{m['test_neg_elbo_nats_encoder_mean']:.2f}", "-"),
-            ("entropy floor of the convention", f"{m['entropy_floor_nats']:.2f}", "-"),
-            ("test MSE per pixel", f"{m['test_mse_per_pixel']:.5f}", "-"),
+            ("test -ELBO with the encoder mean", f"{m['test_neg_elbo_nats_encoder_mean']:.2f}", "—"),
+            ("entropy floor of the convention", f"{m['entropy_floor_nats']:.2f}", "—"),
+            ("test MSE per pixel", f"{m['test_mse_per_pixel']:.5f}", "—"),
         ]
         base_name = "per-class Bernoulli pixels"
     st.table(pd.DataFrame(rows, columns=["metric", "this model", base_name]).set_index("metric"))

@@ -83,8 +83,10 @@ st.dataframe(
     pd.DataFrame(rows),
     hide_index=True,
     width="stretch",
-    column_config={
-        k: st.column_config.ProgressColumn(k, min_value=0.0, max_value=1.0, format="%.2f")
+    column_config={"model": st.column_config.TextColumn(width=100)}
+    | {k: st.column_config.TextColumn(width=190) for k in ("1st", "2nd", "3rd")}  # "Network Security Engineer"
+    | {
+        k: st.column_config.ProgressColumn(k, min_value=0.0, max_value=1.0, format="%.2f", width=80)
         for k in ("P(1st)", "P(2nd)", "P(3rd)")
     },
 )
@@ -144,12 +146,17 @@ st.dataframe(
     board[["model", "description", "accuracy", "accuracy_std", "macro_f1", "macro_f1_std", "accuracy_naive"]],
     hide_index=True,
     width="stretch",
-    column_config={
-        "accuracy": st.column_config.NumberColumn("accuracy (dedup CV)", format="%.3f"),
-        "accuracy_std": st.column_config.NumberColumn("± (folds)", format="%.3f"),
-        "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f"),
-        "macro_f1_std": st.column_config.NumberColumn("±", format="%.3f"),
-        "accuracy_naive": st.column_config.NumberColumn("accuracy (naive CV)", format="%.3f"),
+    column_config={  # short headers (help on hover) leave the description room
+        "model": st.column_config.TextColumn(width=100),
+        "accuracy": st.column_config.NumberColumn(
+            "dedup CV", format="%.3f", width=80, help="accuracy, cross-validated on distinct résumés"
+        ),
+        "accuracy_std": st.column_config.NumberColumn("±", format="%.3f", width=60, help="spread over the folds"),
+        "macro_f1": st.column_config.NumberColumn("macro-F1", format="%.3f", width=80),
+        "macro_f1_std": st.column_config.NumberColumn("±", format="%.3f", width=60, help="spread over the folds"),
+        "accuracy_naive": st.column_config.NumberColumn(
+            "naive CV", format="%.3f", width=80, help="accuracy when copies of a résumé sit in both splits"
+        ),
     },
 )
 
