@@ -161,11 +161,12 @@ def test_precision_stepper_matches_the_full_forward_pass(precision, tolerance):
     assert stepper.precision == precision
     with torch.no_grad():
         full, _ = net(ids)  # (B, T, V)
-        zeros = [torch.zeros(3, 128)] * 2
-        state, steps = (zeros, zeros), []
-        for t in range(ids.shape[1]):
-            logits, state = stepper.step(ids[:, t], state)
-            steps.append(logits)
+    zeros = [torch.zeros(3, 128)] * 2
+    state, steps = (zeros, zeros), []
+    for t in range(ids.shape[1]):  # outside no_grad, as stream() steps: nothing may record autograd
+        logits, state = stepper.step(ids[:, t], state)
+        steps.append(logits)
+    assert not logits.requires_grad
     diff = (F.log_softmax(torch.stack(steps, 1), -1) - F.log_softmax(full, -1)).abs().max().item()
     assert diff < tolerance
 
@@ -174,12 +175,16 @@ def test_precision_names_and_automatic_choice(monkeypatch):
     assert stepping.resolve("fp32") == "float32" and stepping.resolve("BF16") == "bfloat16"
     with pytest.raises(ValueError, match="precision must be one of"):
         stepping.resolve("float64")
-    monkeypatch.setattr(stepping, "cpu_capability", lambda: "AVX2")
-    assert not stepping.native_bfloat16()
-    assert stepping.resolve("auto") == ("float16" if stepping.fbgemm_available() else "float32")
-    monkeypatch.setattr(stepping, "cpu_capability", lambda: "AVX512")
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True)
-    assert stepping.resolve("auto") == "bfloat16"
+    for capability, fbgemm, chosen in [
+        ("AVX512", True, "float16"),
+        ("AVX2", True, "float16"),
+        ("AVX512", False, "bfloat16"),
+        ("AVX2", False, "float32"),  # bfloat16 instructions exist but ATen is held to AVX2
+    ]:
+        monkeypatch.setattr(stepping, "cpu_capability", lambda c=capability: c)
+        monkeypatch.setattr(stepping, "fbgemm_available", lambda f=fbgemm: f)
+        assert stepping.resolve("auto") == chosen, (capability, fbgemm)
 
 
 def test_an_avx2_only_cpu_gets_the_float16_path():

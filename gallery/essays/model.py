@@ -76,7 +76,6 @@ def prepare_prompt(text: str, vocab: CharVocab) -> Prompt:
     return Prompt(cleaned, " ".join(notes))
 
 
-@torch.no_grad()
 def stream(
     model: EssayModel,
     prompt: str,
@@ -96,7 +95,8 @@ def stream(
     length = max(0, min(int(length), MAX_LENGTH))
     gen = torch.Generator().manual_seed(int(seed))
     ids = torch.tensor([model.vocab.encode(prompt)])  # (1, P)
-    logits, state = model.net(ids)  # the prompt in one pass
+    with torch.no_grad():  # only here: the stepper's tensors carry no autograd, and toggling per character costs
+        logits, state = model.net(ids)  # the prompt in one pass
     logits, state = logits[:, -1], stepping.Stepper.from_torch_state(state)  # (1, V)
     chars = model.vocab.chars
     for _ in range(length):

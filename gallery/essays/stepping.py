@@ -2,23 +2,24 @@
 
 Generating a character is a handful of matrix-vector products (about 3 million weights for the
 default 2x512 LSTM) plus a few dozen small tensor operations, so its speed is set by how many bytes
-of weights are read per character and by per-operation overhead. Which weight format is fast
-depends on the CPU:
+of weights are read per character and by per-operation overhead. The weight formats:
 
-- ``bfloat16``: half the bytes, fast only with native bfloat16 instructions (AVX512-BF16). On an
-  AVX2-only CPU PyTorch emulates it and it is several times slower than float32.
 - ``float16``: half the bytes through FBGEMM's fp16 GEMM (weights packed once, converted to float32
-  in registers; inputs, outputs, states and gates stay float32). Needs only AVX2 + F16C, so it is the
-  fast path on CPUs without bfloat16. Artifacts store their weights in float16, so this path multiplies
-  by exactly the stored numbers: it matches float32 up to the order of the sums (about 1e-5).
+  in registers; inputs, outputs, states and gates stay float32). Needs only AVX2 + F16C. Artifacts
+  store their weights in float16, so this path multiplies by exactly the stored numbers: it matches
+  float32 up to the order of the sums (log-probabilities within about 1e-5).
+- ``bfloat16``: half the bytes through oneDNN; fast only with native bfloat16 instructions
+  (AVX512-BF16), several times slower than float32 where PyTorch has to emulate them. It rounds the
+  weights to 8 significant bits (log-probabilities move by about 0.004 on average).
 - ``int8``: a quarter of the bytes, weight-only int8 with one float scale per output row
-  (``torch._weight_int8pack_mm``, with bfloat16 activations as that kernel requires).
-- ``float32``: the reference; exactly the trained model.
+  (``torch._weight_int8pack_mm``, which takes bfloat16 activations); log-probabilities move by about 0.01.
+- ``float32``: the reference; exactly the trained network's arithmetic.
 
-``precision="auto"`` picks bfloat16 where the CPU has it and ATen dispatches to AVX512, else float16
-where FBGEMM is available, else float32. ``ATEN_CPU_CAPABILITY=avx2`` (with
-``FBGEMM_ENABLE_INSTRUCTIONS=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2``) makes a
-newer CPU behave like an AVX2-only one, which is how the AVX2 paths are measured on this machine.
+``precision="auto"`` takes float16 wherever PyTorch has FBGEMM (x86 CPUs with AVX2): measured on
+this project's AVX512-BF16 machine it is faster than bfloat16 as well as exact, and held to AVX2 it
+is about 1.5x float32 per CPU second. Without FBGEMM, bfloat16 where the CPU has it natively and
+ATen dispatches to AVX512, else float32. ``AVX2_ENV`` (``ATEN_CPU_CAPABILITY=avx2`` and the same
+limit for FBGEMM, MKL and oneDNN) makes a newer CPU behave like an AVX2-only one.
 """
 
 from __future__ import annotations
@@ -64,9 +65,9 @@ def resolve(precision: str = "auto") -> str:
     if p not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if p == "auto":
-        if native_bfloat16():
-            return "bfloat16"
-        return "float16" if fbgemm_available() else "float32"
+        if fbgemm_available():
+            return "float16"
+        return "bfloat16" if native_bfloat16() else "float32"
     if p == "float16" and not fbgemm_available():
         raise ValueError("float16 stepping needs PyTorch's FBGEMM backend, which this build lacks")
     return p
@@ -90,7 +91,7 @@ class _Linear:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.precision == "float16":
-            return torch.ops.quantized.linear_dynamic_fp16(x, self.packed)
+            return torch.ops.quantized.linear_dynamic_fp16.default(x, self.packed)  # .default: no dispatch check
         if self.precision == "int8":
             y = torch._weight_int8pack_mm(x.to(torch.bfloat16), self.w, self.scale).float()
         elif self.precision == "bfloat16":
@@ -142,9 +143,11 @@ class Stepper:
         c = torch.addcmul(f * c - i, i, g, value=2.0)  # f c + i tanh(g_raw), as i (2 sigmoid(2 g_raw) - 1)
         return o * torch.tanh(c), c
 
-    @torch.no_grad()
     def step(self, idx, state):
-        """idx (B,), state: lists [h per layer], [c per layer] each (B, H) -> logits (B, V), new state."""
+        """idx (B,), state: lists [h per layer], [c per layer] each (B, H) -> logits (B, V), new state.
+
+        No autograd is recorded: every tensor here was made under ``no_grad`` or detached.
+        """
         hs, cs = state
         h, c = self._cell(self.table[idx] + self.layers[0](hs[0]), cs[0])  # (B, H) each
         new_h, new_c = [h], [c]
