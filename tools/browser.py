@@ -249,14 +249,17 @@ def check_names(page, before):
 
 
 GROWTH = """() => {
+  // Record the length of the streamed text box after every change the browser draws.
   window.__lengths = [];
-  const box = () => [...document.querySelectorAll("[data-testid='stMain'] em")]
-    .find(e => e.innerText.startsWith("The best way to learn programming"));
-  window.__timer = setInterval(() => {
-    const e = box();
+  const record = () => {
+    const e = [...document.querySelectorAll("[data-testid='stMain'] em")]
+      .find(e => e.innerText.startsWith("The best way to learn programming"));
     const block = e && e.closest("[data-testid='stVerticalBlock']");
     if (block) window.__lengths.push(block.innerText.length);
-  }, 25);
+  };
+  window.__growth = new MutationObserver(record);
+  window.__growth.observe(document.querySelector("[data-testid='stMain']"),
+                          {childList: true, subtree: true, characterData: true});
 }"""
 
 
@@ -275,7 +278,7 @@ def check_essays(page, _):
     from playwright.sync_api import expect
 
     wait_until_idle(page, timeout=2 * TIMEOUT)
-    lengths = page.evaluate("() => { clearInterval(window.__timer); return window.__lengths }")
+    lengths = page.evaluate("() => { window.__growth.disconnect(); return window.__lengths }")
     grew = sorted(set(lengths))
     assert len(grew) >= 3, f"the text did not stream in steps: lengths seen {grew}"
     assert grew[-1] - grew[0] >= 300, f"only {grew[-1] - grew[0]} characters appeared"
@@ -461,6 +464,25 @@ def check_maps(page, _):
     expect(page.get_by_text(re.compile(r"PCA map, precomputed"))).to_be_visible(timeout=TIMEOUT)
 
 
+# ---- attention heatmaps: translate a German sentence; the English appears and the heatmap links its words
+
+
+def act_translate(page):
+    box = widget(page, "stTextArea", "German sentence").locator("textarea")
+    box.fill("Ein kleiner Hund spielt mit einem Ball im Garten.")
+    box.press("Control+Enter")
+
+
+def check_translate(page, _):
+    from playwright.sync_api import expect
+
+    english = page.locator(f"{MAIN} h3").filter(has_text=re.compile(r"\bdog\b", re.IGNORECASE))
+    expect(english).to_be_visible(timeout=TIMEOUT)
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    texts = expect_chart_text(chart, lambda t: t == "hund")  # the German words across the top, lowercased
+    assert {"kleiner", "spielt", "ball"} <= set(texts) and "English (written)" in texts, texts
+
+
 STEPS = {
     "home": Step("", act_home, check_home),
     "names": Step("Names", act_names, check_names),
@@ -473,6 +495,7 @@ STEPS = {
     "resumes": Step("Resume_Classifier", act_resumes, check_resumes),
     "nlp_basics": Step("NLP_Basics", act_nlp_basics, check_nlp_basics),
     "maps": Step("Embedding_Maps", act_maps, check_maps),
+    "translate": Step("Translate", act_translate, check_translate),
 }
 PAGES = {name: step.path for name, step in STEPS.items()}  # every page's URL path, "" for the landing page
 

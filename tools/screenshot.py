@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as err:  # noqa: BLE001 - report every page, then fail
                 failures.append(f"{name}: {type(err).__name__}: {str(err).splitlines()[0]}")
             page.mouse.move(700, 40)  # over the empty header: no hover toolbar over a chart
-            page.wait_for_timeout(300)
+            page.wait_for_timeout(1500)  # charts finish drawing
             page.screenshot(path=str(args.out / f"{name}.png"))
             print(args.out / f"{name}.png")
     for failure in failures:
