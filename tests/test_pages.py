@@ -26,7 +26,6 @@ def test_landing_page_lists_every_demo_without_torch(use_smoke_artifacts):
     at = run_page("Home.py")
     titles = [s.value for s in at.subheader]
     assert "Indian name generator" in titles and "Attention heatmaps" in titles
-    assert any("Not built yet" in c.value for c in at.caption)
     heavy = "{'torch', 'gensim', 'faiss', 'umap'}"
     code = f"import sys, runpy; runpy.run_path('Home.py'); print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
