@@ -319,3 +319,10 @@ def test_committed_card_is_reproduced_on_the_test_set(model):
     test = load_split(None, "test_2016_flickr")
     scores = metrics.bleu_chrf(translator.translate_many(tr, [de for de, _ in test]), [en for _, en in test])
     assert scores["bleu"] == pytest.approx(tr.card["metrics"]["test_2016_flickr"]["greedy"]["bleu"], abs=0.3)
+
+
+def test_benchmark_batching_is_faster(use_smoke):
+    from benchmarks.translate import measure
+
+    greedy = measure(translator.load("transformer"), n=16)[1]
+    assert greedy["batched_per_s"] > greedy["one_per_s"]

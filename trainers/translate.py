@@ -42,9 +42,9 @@ def parse_args(argv=None):
     g = p.add_argument_group("tokens")
     g.add_argument("--tokenisation", choices=("subword", "words"), default="subword")
     g.add_argument("--vocab", type=int, default=8000, help="shared German+English vocabulary size")
-    g.add_argument("--dropout", type=float, default=None, help="default: 0.3 (attention), 0.2 (transformer)")
+    g.add_argument("--dropout", type=float, default=None, help="default: 0.3")
     g = p.add_argument_group("optimisation")
-    g.add_argument("--epochs", type=int, default=None, help="default: 25 (attention), 60 (transformer)")
+    g.add_argument("--epochs", type=int, default=None, help="default: 30 (attention), 100 (transformer)")
     g.add_argument("--minutes", type=float, default=0, help="stop after this many minutes; the schedule fits")
     g.add_argument("--max-tokens", type=int, default=None, help="tokens per batch (longest sentence x count)")
     g.add_argument("--lr", type=float, default=None, help="peak learning rate")
@@ -58,7 +58,7 @@ def parse_args(argv=None):
         p.error(f"--model must be one of {', '.join(models.MODELS)}")
     defaults = {
         "attention": {"epochs": 30, "max_tokens": 3000, "lr": 1e-3, "warmup": 200, "dropout": 0.3},
-        "transformer": {"epochs": 60, "dropout": 0.2, "max_tokens": 3000, "lr": 1e-3, "warmup": 1000},
+        "transformer": {"epochs": 100, "dropout": 0.3, "max_tokens": 3000, "lr": 1e-3, "warmup": 1000},
     }[args.model]
     for name, value in defaults.items():
         if getattr(args, name) is None:
