@@ -1,0 +1,830 @@
+"""Bad input, one table: every input of every page and every command-line verb meets the empty, the huge, the
+wrong type, unusual Unicode and, for uploads, broken and hostile files.
+
+Pages (AppTest, the committed artifacts): each case must end in a clear message (st.error, st.warning or st.info)
+or in the page's normal output, never an exception; then a normal value typed into the same input, in the same
+session, must bring the output back (the page keeps working). Command line (``python -m gallery <demo> <verb>``):
+each case prints JSON and exits 0 with a result, or prints ``{"error": ...}`` and exits 1; never a traceback.
+While the cases run, an audit hook records every file this process opens for writing, renames, creates or
+removes: all of it must be in the temporary folder (Python's own ``__pycache__`` aside), and ``pretrained/`` is
+unchanged afterwards.
+
+Not reachable here, and why:
+- The digit page's drawing canvas (streamlit-drawable-canvas) is a custom component that AppTest cannot drive;
+  ``test_canvas_images`` feeds the page's canvas handling (``preprocess.mnist_style``) canvas-shaped arrays.
+- Number inputs: Streamlit itself resets a value outside [min, max] (or NaN for a float input) to the default
+  before the page sees it, so those rows prove the pages survive that. NaN or infinity for an *integer* input
+  crashes inside Streamlit's deserialiser before the page runs, but a browser sends integers there, so those
+  cases are left out.
+- File names with NUL are refused by Streamlit itself (StreamlitAPIException) before the page runs; browsers
+  cannot send them. Unusual Unicode in a file name is covered.
+
+To add a page: append ``Input`` rows to ``INPUTS`` (page file, widget kind, key, a normal value and a check that the
+page's output for that input is there). To add a verb: append ``(id, argv, "ok" | "error")`` rows to ``cli_cases``.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import math
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 90
+MB = 1_000_000
+
+# ---------------------------------------------------------------------------------------------- bad values
+
+COMBINING = "pyth\u0301o\u0308n\u0336 e\u0301\u0301\u0301\u0301\u0301 Z\u0351\u0352\u0353\u0354"
+RIGHT_TO_LEFT = "\u05e4\u05d9\u05d9\u05ea\u05d5\u05df \u0628\u0627\u064a\u062b\u0648\u0646 \u202epython\u202c"
+EMOJI = "\U0001f40d python \U0001f469\U0001f3fd\u200d\U0001f4bb \U0001f680"
+TEXT = {
+    "empty": "",
+    "huge": "python data analyst " * (MB // 20),  # 1 MB
+    "wrong type": "12345 -0.5 1e308 [] {} <b>",  # digits and markup where words are expected
+    "odd Unicode": f"{COMBINING} {RIGHT_TO_LEFT} {EMOJI}",  # combining marks, right-to-left text, emoji
+    "NUL": "py\x00thon\x00\x00",
+}
+NUMBER = {"empty": None, "huge": 1e18, "below range": -1e9, "fraction": 2.5, "NaN": math.nan}
+IMAGE_KINDS = (
+    "empty file",
+    "non-image",
+    "truncated PNG",
+    "truncated JPEG",
+    "decompression bomb",
+    "bomb under PIL's limit",
+    "huge file",
+    "odd Unicode name",
+    "big photo, thin stroke",
+)
+RESUME_KINDS = (
+    "empty file",
+    "binary named .txt",
+    "image named .pdf",
+    "truncated PDF",
+    "PDF flate bomb",
+    "huge file",
+    "odd Unicode text",
+    "NUL in text",
+)
+
+
+def png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
+def bomb_png(side: int) -> bytes:
+    """A real, valid 1-bit PNG of side x side black pixels: a few dozen KB that decode to side^2 pixels."""
+    row = b"\x00" * (1 + -(-side // 8))  # filter byte + packed pixels
+    comp = zlib.compressobj(9)
+    idat = b"".join(comp.compress(row) for _ in range(side)) + comp.flush()
+    ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def encode(img: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt)
+    return buf.getvalue()
+
+
+def digit_picture() -> Image.Image:
+    from gallery.digits import examples
+
+    return Image.fromarray(examples.render(7, None, stroke=4, size=96, dark_on_light=True)).convert("RGB")
+
+
+def noisy_picture(side: int = 256) -> Image.Image:
+    rng = np.random.default_rng(0)
+    return Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8))
+
+
+def thin_stroke_photo(side: int = 3000) -> Image.Image:
+    """A big, mostly white photo with one thin dark stroke: a large crop with a hairline."""
+    img = np.full((side, side), 255, np.uint8)
+    img[side // 6 : side - side // 6, side // 2 : side // 2 + 12] = 20
+    return Image.fromarray(img).convert("RGB")
+
+
+def pdf(text: str = "", stream: bytes | None = None, flate: bool = False) -> bytes:
+    """A one-page PDF showing ``text`` in Helvetica (or with the given content stream)."""
+    content = stream or b"BT /F1 12 Tf 72 712 Td (" + text.encode("latin-1") + b") Tj ET"
+    head = b"<< /Length %d%s >>" % (len(content), b" /Filter /FlateDecode" if flate else b"")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        head + b"\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for i, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+
+
+def flate_bomb(megabytes: int = 200) -> bytes:
+    """A content stream of ``megabytes`` MB of spaces, compressed to a few hundred KB."""
+    comp = zlib.compressobj(9)
+    chunk = b" " * MB
+    body = comp.compress(b"BT /F1 12 Tf 72 712 Td (payroll accounts tally) Tj ET\n")
+    body += b"".join(comp.compress(chunk) for _ in range(megabytes)) + comp.flush()
+    return body
+
+
+RESUME = (
+    "Accountant with 6 years of experience in payroll, tally, GST returns, bank reconciliation and "
+    "accounts payable. Prepared balance sheets and audits for a manufacturing firm."
+)
+
+
+@functools.cache
+def image_upload(kind: str, good: bytes) -> tuple[str, bytes, str]:
+    """(name, content, MIME type) of one bad picture; ``good`` is a normal one (sent under an odd name)."""
+    png = lambda: encode(noisy_picture(), "PNG")  # noqa: E731
+    jpeg = lambda: encode(noisy_picture(), "JPEG")  # noqa: E731
+    made = {
+        "empty file": ("empty.png", lambda: b"", "image/png"),
+        "non-image": ("notes.png", lambda: b"These are my notes, not a picture.\n" * 200, "image/png"),
+        "truncated PNG": ("cut.png", lambda: png()[: len(png()) * 6 // 10], "image/png"),
+        "truncated JPEG": ("cut.jpg", lambda: jpeg()[: len(jpeg()) * 6 // 10], "image/jpeg"),
+        "decompression bomb": ("bomb.png", lambda: bomb_png(20_000), "image/png"),  # 400 MP: over PIL's own limit
+        "bomb under PIL's limit": ("big.png", lambda: bomb_png(9_000), "image/png"),  # 81 MP: only ours stops it
+        "huge file": ("huge.png", lambda: b"\x89PNG\r\n\x1a\n" + bytes(16 * MB), "image/png"),
+        "odd Unicode name": ("\u202egnp.exe\u0301 \U0001f642 \u05e9.png", lambda: good, "image/png"),
+        "big photo, thin stroke": ("photo.png", lambda: encode(thin_stroke_photo(), "PNG"), "image/png"),  # 9 MP
+    }
+    name, content, mime = made[kind]
+    return name, content(), mime
+
+
+@functools.cache
+def resume_upload(kind: str) -> tuple[str, bytes, str]:
+    made = {
+        "empty file": ("empty.txt", lambda: b"", "text/plain"),
+        "binary named .txt": ("photo.txt", lambda: encode(noisy_picture(64), "PNG"), "text/plain"),
+        "image named .pdf": ("photo.pdf", lambda: encode(noisy_picture(64), "JPEG"), "application/pdf"),
+        "truncated PDF": ("cut.pdf", lambda: pdf(RESUME)[:180], "application/pdf"),
+        "PDF flate bomb": ("bomb.pdf", lambda: pdf(stream=flate_bomb(), flate=True), "application/pdf"),
+        "huge file": ("huge.txt", lambda: (RESUME + "\n").encode() * (6 * MB // len(RESUME)), "text/plain"),
+        "odd Unicode text": (
+            "\u202etxt.exe \U0001f642.txt",
+            lambda: (TEXT["odd Unicode"] + " " + RESUME).encode(),
+            "text/plain",
+        ),
+        "NUL in text": ("nul.txt", lambda: (RESUME + "\x00" * 40 + RESUME).encode(), "text/plain"),
+    }
+    name, content, mime = made[kind]
+    return name, content(), mime
+
+
+# ---------------------------------------------------------------------------------------------- the pages
+
+
+def texts(at, kind: str) -> list[str]:
+    return [e.value for e in getattr(at, kind)]
+
+
+def messages(at) -> list[str]:
+    return texts(at, "error") + texts(at, "warning") + texts(at, "info")
+
+
+def captions(at) -> str:
+    return " ".join(texts(at, "caption"))
+
+
+def essay_shown(at) -> bool:
+    return len(at.text) >= 2 and len(at.text[0].value) >= 40 and len(at.text[1].value) >= 40  # greedy, sampled
+
+
+def upload_used(at) -> bool:
+    return "Its code now drives the sliders" in captions(at)
+
+
+def has_table(at, rows: int = 1, index: int = 0) -> bool:
+    return len(at.dataframe) > index and len(at.dataframe[index].value) >= rows
+
+
+def in_tab(i: int, kind: str) -> Callable:
+    return lambda at: len(at.tabs) > i and len(getattr(at.tabs[i], kind)) > 0
+
+
+def metric(label: str) -> Callable:
+    return lambda at: any(m.label == label for m in at.metric)
+
+
+@dataclass(frozen=True)
+class Input:
+    """One input of one page: how to reach it, a value that must work, and how to see that it worked."""
+
+    page: str
+    widget: str  # text_input, text_area, number_input, file_uploader, typed_option (a selectbox), query
+    key: str  # the widget's key (its label when it has none), or the query parameter
+    normal: object
+    ok: Callable
+    setup: tuple = ()  # (widget, key, value) set once when the page's session starts
+    kinds: tuple = ()  # the bad values that apply; default: all of the widget's kind
+    session: str = ""  # inputs with the same session share one AppTest (default: the page)
+
+    @property
+    def bad(self) -> tuple:
+        if self.kinds:
+            return self.kinds
+        return {
+            "text_input": tuple(TEXT),
+            "text_area": tuple(TEXT),
+            "typed_option": tuple(TEXT),
+            "query": tuple(TEXT),
+            "number_input": ("empty", "huge", "below range", "fraction"),
+        }[self.widget]
+
+
+NAMES, ESSAYS, SKILLS, VAE, DIGITS = (
+    "1_Names.py",
+    "2_Essays.py",
+    "3_Skill_Neighbors.py",
+    "4_VAE_Explorer.py",
+    ("5_Digit_Recognizer.py"),
+)
+CLUSTERING, DESCENT, RESUMES, BASICS, MAPS = (
+    "6_Clustering.py",
+    "7_Gradient_Descent.py",
+    "8_Resume_Classifier.py",
+    "9_NLP_Basics.py",
+    "10_Embedding_Maps.py",
+)
+TRANSLATE = "11_Translate.py"
+SENTENCES = "The cat sat on the mat.\nA dog chased the cat."
+
+INPUTS = [
+    Input(NAMES, "text_input", "prefix", "ra", has_table),
+    Input(NAMES, "number_input", "seed", 7, has_table),
+    Input(ESSAYS, "text_area", "prompt", "How to start", essay_shown, setup=(("slider", "length", 50),)),
+    Input(ESSAYS, "number_input", "seed", 7, essay_shown, setup=(("slider", "length", 50),)),
+    Input(SKILLS, "typed_option", "skill", "python", metric("Query time")),
+    Input(SKILLS, "query", "skill", "python", metric("Query time"), session="fresh"),
+    Input(SKILLS, "text_input", "positive", "php, django", in_tab(1, "dataframe")),
+    Input(SKILLS, "text_input", "negative", "python", in_tab(1, "dataframe")),
+    Input(SKILLS, "text_input", "sim_a", "seo", in_tab(2, "metric")),
+    Input(SKILLS, "text_input", "sim_b", "smo", in_tab(2, "metric")),
+    Input(SKILLS, "text_input", "odd", "java, hibernate, spring, tally", in_tab(3, "success")),
+    Input(VAE, "number_input", "faces_seed", 3, lambda at: len(at.image) > 3),
+    Input(VAE, "number_input", "faces_Start_seed", 5, lambda at: len(at.image) > 3),
+    Input(VAE, "number_input", "faces_End_seed", 6, lambda at: len(at.image) > 3),
+    Input(
+        VAE,
+        "file_uploader",
+        "faces_upload",
+        ("face.png", encode(noisy_picture(96), "PNG"), "image/png"),
+        upload_used,
+        kinds=IMAGE_KINDS,
+    ),
+    Input(
+        VAE,
+        "file_uploader",
+        "digits_upload",
+        ("seven.png", encode(digit_picture(), "PNG"), "image/png"),
+        upload_used,
+        kinds=IMAGE_KINDS,
+        session="vae digits",
+        setup=(("segmented_control", "kind", "digits"),),
+    ),
+    Input(
+        DIGITS,
+        "file_uploader",
+        "upload",
+        ("seven.png", encode(digit_picture(), "PNG"), "image/png"),
+        lambda at: [m.value for m in at.metric[:3]] == ["7", "7", "7"],
+        kinds=IMAGE_KINDS,
+        setup=(("segmented_control", "source", "Upload"),),
+    ),
+    Input(CLUSTERING, "number_input", "recon_seed", 3, lambda at: "what the autoencoder rebuilds" in captions(at)),
+    Input(
+        DESCENT,
+        "number_input",
+        "gd_lr",
+        0.1,
+        lambda at: has_table(at, rows=2),
+        kinds=("empty", "huge", "below range", "NaN"),
+        setup=(("slider", "gd_epochs", 50),),
+    ),
+    Input(RESUMES, "text_area", "resume", RESUME, lambda at: has_table(at, rows=8)),
+    Input(
+        RESUMES,
+        "file_uploader",
+        "upload",
+        ("cv.pdf", pdf(RESUME), "application/pdf"),
+        lambda at: has_table(at, rows=8) and "cv.pdf" in str(messages(at)),
+        kinds=RESUME_KINDS,
+    ),
+    Input(BASICS, "text_area", "sentences", SENTENCES, lambda at: "**S2**" in str(texts(at, "markdown"))),
+    Input(
+        MAPS,
+        "text_input",
+        "find_skills-word2vec",
+        "python",
+        lambda at: any("Nearest" in m for m in texts(at, "markdown")),
+    ),
+    Input(MAPS, "number_input", "Points (stratified sample)", 500, lambda at: "Estimated cost" in captions(at)),
+    Input(MAPS, "number_input", "Seed", 3, lambda at: "Estimated cost" in captions(at)),
+    Input(TRANSLATE, "text_area", "source", "Der Hund schläft.", lambda at: "dog" in texts(at, "subheader")[0].lower()),
+]
+# Each page's main output, for a bad value that the page may simply accept (an empty search, a clamped number).
+PAGE_SHOWN = {
+    NAMES: has_table,
+    ESSAYS: essay_shown,
+    SKILLS: metric("Query time"),
+    VAE: lambda at: len(at.image) > 3,
+    DIGITS: lambda at: len(at.metric) >= 3,
+    CLUSTERING: lambda at: "what the autoencoder rebuilds" in captions(at),
+    DESCENT: lambda at: has_table(at, rows=2),
+    RESUMES: lambda at: has_table(at, rows=8),
+    BASICS: lambda at: "**S2**" in str(texts(at, "markdown")),
+    MAPS: metric("Trustworthiness"),
+    TRANSLATE: lambda at: len(at.subheader) > 0,
+}
+ACCEPTABLE_FILES = ("odd Unicode name", "odd Unicode text", "big photo, thin stroke")  # unusual, not broken
+PAGE_CASES = [pytest.param(i, kind, id=f"{i.page[:-3]}-{i.key}-{kind}") for i in INPUTS for kind in i.bad]
+
+
+def widget(at, kind: str, key: str):
+    widgets = getattr(at, kind)
+    found = [w for w in widgets if w.key == key] or [w for w in widgets if w.label == key]
+    assert found, f"no {kind} {key!r} on the page"
+    return found[0]
+
+
+def submit(at, w) -> None:
+    """Widgets inside a form take effect when the form is submitted."""
+    if getattr(w, "form_id", ""):
+        buttons = [b for b in at.button if b.form_id == w.form_id]
+        if buttons:
+            buttons[0].click()
+
+
+def set_input(at, inp: Input, value) -> None:
+    if inp.widget == "query":
+        at.query_params[inp.key] = value
+        return
+    if inp.widget == "typed_option":  # a selectbox with accept_new_options: the visitor types a new option
+        w = widget(at, "selectbox", inp.key)
+        if value not in w.options:
+            w.options.append(value)
+        w.set_value(value)
+        return
+    w = widget(at, inp.widget, inp.key)
+    w.set_value(value)
+    submit(at, w)
+
+
+def bad_value(inp: Input, kind: str):
+    if inp.widget == "file_uploader":
+        if inp.page == RESUMES:
+            return resume_upload(kind)
+        return image_upload(kind, inp.normal[1])
+    if inp.widget == "number_input":
+        return NUMBER[kind]
+    return TEXT[kind]
+
+
+class Sessions:
+    """One AppTest per page (and setup), shared by that page's cases: the page must survive them all in a row."""
+
+    def __init__(self):
+        self.live: dict[str, AppTest] = {}
+
+    def get(self, inp: Input) -> AppTest:
+        name = f"{inp.page}:{inp.session}"
+        if inp.session == "fresh" or name not in self.live:
+            at = AppTest.from_file(str(ROOT / "pages" / inp.page), default_timeout=TIMEOUT)
+            at.run()
+            for kind, key, value in inp.setup:
+                w = getattr(at, kind)(key=key).set_value(value)
+                submit(at, w)
+                at.run()
+            assert not at.exception, at.exception
+            self.live[name] = at
+        return self.live[name]
+
+
+# ---------------------------------------------------------------------------------------------- writes
+
+
+class WriteLog:
+    """Every path this process opens for writing, renames, creates or removes while ``on``."""
+
+    EVENTS = {"os.rename", "os.mkdir", "os.remove", "os.rmdir", "os.truncate", "os.symlink", "os.link"}
+    WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+    def __init__(self):
+        self.on = False
+        self.paths: list[str] = []
+        sys.addaudithook(self.hook)  # hooks cannot be removed: ``on`` is the switch
+
+    def hook(self, event, args):
+        if not self.on:
+            return
+        if event == "open":
+            path, mode, flags = args
+            writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & self.WRITE_FLAGS)
+            if writing and isinstance(path, (str, bytes, os.PathLike)):
+                self.paths.append(os.fsdecode(path))
+        elif event in self.EVENTS:
+            self.paths += [os.fsdecode(a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
+
+    def outside(self, allowed: list[Path]) -> list[str]:
+        bad = []
+        for p in self.paths:
+            real = Path(os.path.realpath(p))
+            if "__pycache__" in real.parts or any(real.is_relative_to(a) for a in allowed):
+                continue
+            bad.append(p)
+        return sorted(set(bad))
+
+
+def pretrained_state() -> dict:
+    return {
+        str(p.relative_to(ROOT)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in (ROOT / "pretrained").rglob("*")
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def writes(tmp_path_factory):
+    """The write log, switched on around the cases, and ``pretrained/`` compared before and after them."""
+    import streamlit as st
+    import torch
+
+    cache = tmp_path_factory.mktemp("gallery-cache")
+    old = os.environ.get("GALLERY_CACHE")
+    os.environ["GALLERY_CACHE"] = str(cache)  # the skills page's index cache: temporary space in the test
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as the pages do; several threads on a busy 2-core machine only slow it down
+    before = pretrained_state()
+    log = WriteLog()
+    yield log
+    log.on = False
+    if old is None:
+        os.environ.pop("GALLERY_CACHE")
+    else:
+        os.environ["GALLERY_CACHE"] = old
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    torch.set_num_threads(threads)
+    after = pretrained_state()  # files that appear are others' work in a shared checkout; this process's own
+    changed = sorted(k for k, v in before.items() if after.get(k) != v)  # writes are caught by the write log
+    assert not changed, f"pretrained/ changed while the bad-input cases ran: {changed}"
+
+
+@pytest.fixture(scope="module")
+def sessions(writes):
+    return Sessions()
+
+
+@pytest.fixture
+def recording(writes):
+    """Switch the write log on for one case; fail the case if it wrote outside the temporary folders."""
+    allowed = [Path(os.path.realpath(tempfile.gettempdir()))]
+    writes.paths.clear()
+    writes.on = True
+    yield
+    writes.on = False
+    assert not writes.outside(allowed), f"written outside the temporary folder: {writes.outside(allowed)}"
+
+
+def test_the_write_log_sees_a_write_outside_the_temporary_folder(writes):
+    """The check above can fail: opening a file for writing in the repository is recorded (the folder does not
+    exist, so nothing is written)."""
+    target = ROOT / "no-such-folder-for-bad-input" / "x.txt"
+    writes.paths.clear()
+    writes.on = True
+    with pytest.raises(FileNotFoundError):
+        open(target, "w")  # noqa: SIM115
+    writes.on = False
+    assert writes.outside([Path(os.path.realpath(tempfile.gettempdir()))]) == [str(target)]
+
+
+# ---------------------------------------------------------------------------------------------- page tests
+
+
+@pytest.mark.parametrize("inp, kind", PAGE_CASES)
+def test_page_input(sessions, recording, inp: Input, kind: str):
+    at = sessions.get(inp)
+    set_input(at, inp, bad_value(inp, kind))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = messages(at)
+    assert said or inp.ok(at) or PAGE_SHOWN[inp.page](at), "neither a message nor the page's output"
+    assert not any("Traceback" in m for m in said)
+    if inp.widget == "file_uploader" and kind not in ACCEPTABLE_FILES:
+        assert said, "a broken or hostile file must be explained"
+    set_input(at, inp, inp.normal)  # the page keeps working: a normal value brings the output back
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert inp.ok(at), f"no output after a normal value; messages: {messages(at)}"
+
+
+def test_canvas_images():
+    """The drawing canvas (a custom component AppTest cannot drive) hands the page RGBA arrays."""
+    from gallery.digits import preprocess
+
+    blank = np.zeros((280, 280, 4), np.uint8)
+    full = np.full((280, 280, 4), 255, np.uint8)
+    dot = blank.copy()
+    dot[140, 140] = 255
+    stroke = blank.copy()
+    stroke[40:240, 130:150] = 255
+    for array in (blank, full, dot):
+        with pytest.raises(preprocess.BlankImage):
+            preprocess.mnist_style(array)
+    for bad in (np.zeros((0, 0, 4), np.uint8), np.zeros((280, 280, 2), np.uint8), np.full((280, 280, 4), np.nan)):
+        with pytest.raises(ValueError):
+            preprocess.mnist_style(bad)
+    huge = np.zeros((1500, 1500, 4), np.uint8)  # far larger than the canvas, with a thin stroke
+    huge[200:1300, 740:760] = 255
+    for ok in (stroke, huge):
+        image = preprocess.mnist_style(ok)
+        assert image.shape == (28, 28) and np.isfinite(image).all() and image.max() == 1.0
+
+
+# ---------------------------------------------------------------------------------------------- the command line
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Files the verbs are pointed at: missing, empty, not an image, truncated, a bomb, huge, odd text."""
+    d = tmp_path_factory.mktemp("bad-files")
+    png = encode(noisy_picture(), "PNG")
+    made = {
+        "empty": b"",
+        "notes.png": b"These are my notes, not a picture.\n" * 200,
+        "cut.png": png[: len(png) * 6 // 10],
+        "bomb.png": bomb_png(20_000),
+        "big.png": bomb_png(9_000),
+        "huge.txt": ("how to start a startup " * (MB // 23)).encode(),
+        "odd.txt": "\n".join((COMBINING, RIGHT_TO_LEFT, EMOJI, TEXT["NUL"])).encode(),
+        "binary.txt": encode(noisy_picture(64), "PNG")[:3000],
+        "short-binary.txt": encode(noisy_picture(64), "PNG")[:300],
+        "cut.pdf": pdf(RESUME)[:180],
+        "resume.txt": RESUME.encode(),
+        "german.txt": "Der Hund schläft.\nIch trinke Kaffee.\n".encode(),
+        "one-line.txt": b"Danke.\n",
+        "cut.gz": zlib.compress(b"Der Hund schl\xc3\xa4ft.\n" * 100)[:40],
+        "latin1.txt": "Gr\xfc\xdfe aus K\xf6ln\n".encode("latin-1"),
+    }
+    for name, data in made.items():
+        (d / name).write_bytes(data)
+    (d / "images").mkdir()
+    for name in ("notes.png", "cut.png", "bomb.png", "big.png"):
+        (d / "images" / name).write_bytes(made[name])
+    (d / "empty-folder").mkdir()
+    (d / "mnist").mkdir()
+    (d / "mnist" / "mnist.npz").write_bytes(b"not a zip file")
+    return d
+
+
+HUGE = TEXT["huge"]
+ODD = [TEXT["odd Unicode"], TEXT["NUL"]]
+
+
+def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
+    """(id, argv, expected): "error" = {"error": ...} and exit 1; "ok" = a JSON result and exit 0."""
+    cases = [
+        ("unknown demo", ["nosuchdemo"], "error"),
+        ("list extra argument", ["list", "extra"], "error"),
+        ("names sample empty prefix", ["names", "sample", "--prefix", "", "-n", "3"], "ok"),
+        ("names sample huge prefix", ["names", "sample", "--prefix", HUGE], "error"),
+        ("names sample digits prefix", ["names", "sample", "--prefix", "12"], "error"),
+        ("names sample n letters", ["names", "sample", "-n", "ten"], "error"),
+        ("names sample n zero", ["names", "sample", "-n", "0"], "error"),
+        ("names sample n huge", ["names", "sample", "-n", str(10**12)], "error"),
+        ("names sample temperature nan", ["names", "sample", "--temperature", "nan"], "error"),
+        ("names sample temperature inf", ["names", "sample", "--temperature", "inf"], "error"),
+        ("names sample top-k negative", ["names", "sample", "--top-k", "-3"], "error"),
+        ("names sample max-len huge", ["names", "sample", "--max-len", str(10**9), "-n", "2"], "ok"),
+        ("names sample seed negative", ["names", "sample", "--seed", "-1", "-n", "2"], "ok"),
+        ("names sample bad gender", ["names", "sample", "--gender", "robot"], "error"),
+        ("names score nothing", ["names", "score", "--gender", "male"], "error"),
+        ("names score empty and huge", ["names", "score", "--gender", "male", "", HUGE], "ok"),
+        ("essays generate empty prompt", ["essays", "generate", "--prompt", "", "--length", "20"], "ok"),
+        ("essays generate huge prompt", ["essays", "generate", "--prompt", HUGE, "--length", "20"], "ok"),
+        ("essays generate length zero", ["essays", "generate", "--length", "0"], "error"),
+        ("essays generate length letters", ["essays", "generate", "--length", "long"], "error"),
+        ("essays generate temperature nan", ["essays", "generate", "--temperature", "nan", "--length", "20"], "error"),
+        ("essays generate temperature inf", ["essays", "generate", "--temperature", "inf", "--length", "20"], "error"),
+        ("essays generate top-k negative", ["essays", "generate", "--top-k", "-1", "--length", "20"], "error"),
+        ("essays generate seed negative", ["essays", "generate", "--seed", "-5", "--length", "20"], "ok"),
+        ("essays score missing file", ["essays", "score", "--file", str(f / "missing.txt")], "error"),
+        ("essays score empty file", ["essays", "score", "--file", str(f / "empty")], "error"),
+        ("essays score a folder", ["essays", "score", "--file", str(f / "images")], "error"),
+        ("essays score binary", ["essays", "score", "--file", str(f / "binary.txt")], "ok"),
+        ("skills neighbors nothing", ["skills", "neighbors"], "error"),
+        ("skills neighbors empty", ["skills", "neighbors", ""], "error"),
+        ("skills neighbors huge", ["skills", "neighbors", HUGE], "error"),
+        ("skills neighbors topn zero", ["skills", "neighbors", "php", "--topn", "0"], "error"),
+        ("skills neighbors topn huge", ["skills", "neighbors", "php", "--topn", str(10**9)], "error"),
+        ("skills neighbors bad backend", ["skills", "neighbors", "php", "--backend", "grep"], "error"),
+        ("skills neighbors missing batch", ["skills", "neighbors", "--batch", str(f / "missing.txt")], "error"),
+        ("skills neighbors odd batch", ["skills", "neighbors", "--batch", str(f / "odd.txt")], "ok"),
+        ("skills neighbors binary batch", ["skills", "neighbors", "--batch", str(f / "binary.txt")], "ok"),
+        (
+            "skills neighbors missing vectors",
+            ["skills", "neighbors", "php", "--vectors", str(f / "no.magnitude")],
+            "error",
+        ),
+        (
+            "skills neighbors vectors not sqlite",
+            ["skills", "neighbors", "php", "--vectors", str(f / "notes.png")],
+            "error",
+        ),
+        ("skills similarity empty", ["skills", "similarity", "", ""], "error"),
+        ("skills similarity huge", ["skills", "similarity", HUGE, "php"], "error"),
+        ("vae sample n zero", ["vae", "sample", "-n", "0", "--out", str(f / "out")], "error"),
+        ("vae sample n huge", ["vae", "sample", "-n", str(10**9), "--out", str(f / "out")], "error"),
+        ("vae sample temperature nan", ["vae", "sample", "--temperature", "nan", "--out", str(f / "out")], "error"),
+        ("vae sample temperature inf", ["vae", "sample", "--temperature", "inf", "--out", str(f / "out")], "error"),
+        (
+            "vae sample digit 10",
+            ["vae", "sample", "--model", "digits", "--digit", "10", "--out", str(f / "o")],
+            "error",
+        ),
+        ("vae sample out is a file", ["vae", "sample", "-n", "1", "--out", str(f / "resume.txt")], "error"),
+        (
+            "vae sample odd out name",
+            ["vae", "sample", "-n", "1", "--out", str(f / ("out " + EMOJI + RIGHT_TO_LEFT))],
+            "ok",
+        ),
+        ("vae score missing folder", ["vae", "score", "--images", str(f / "missing")], "error"),
+        ("vae score empty folder", ["vae", "score", "--images", str(f / "empty-folder")], "error"),
+        ("vae score a file", ["vae", "score", "--images", str(f / "resume.txt")], "error"),
+        ("vae score only bad images", ["vae", "score", "--images", str(f / "images")], "error"),
+        ("digits predict nothing", ["digits", "predict"], "error"),
+        (
+            "digits predict bad files",
+            [
+                "digits",
+                "predict",
+                *(
+                    str(f / n)
+                    for n in ("missing.png", "empty", "notes.png", "cut.png", "bomb.png", "big.png", "images")
+                ),
+            ],
+            "ok",
+        ),
+        ("digits evaluate missing data", ["digits", "evaluate", "--data-dir", str(f / "missing")], "error"),
+        ("digits evaluate broken data", ["digits", "evaluate", "--data-dir", str(f / "mnist")], "error"),
+        ("text classify missing", ["text", "classify", "--file", str(f / "missing.txt")], "error"),
+        ("text classify empty", ["text", "classify", "--file", str(f / "empty")], "error"),
+        ("text classify binary", ["text", "classify", "--file", str(f / "binary.txt")], "error"),
+        ("text classify truncated pdf", ["text", "classify", "--file", str(f / "cut.pdf")], "error"),
+        ("text classify odd text", ["text", "classify", "--file", str(f / "odd.txt")], "error"),
+        ("text classify top zero", ["text", "classify", "--file", str(f / "resume.txt"), "--top", "0"], "error"),
+        ("text leaderboard extra", ["text", "leaderboard", "extra"], "error"),
+        (
+            "maps project missing folder",
+            ["maps", "project", "--data", "digits", "--out", str(f / "no" / "x.csv")],
+            "error",
+        ),
+        ("maps project empty out", ["maps", "project", "--data", "digits", "--out", ""], "error"),
+        ("maps project out is a folder", ["maps", "project", "--data", "digits", "--out", str(f / "images")], "error"),
+        (
+            "maps project n zero",
+            ["maps", "project", "--data", "digits", "--n", "0", "--out", str(f / "m.csv")],
+            "error",
+        ),
+        ("maps project bad data", ["maps", "project", "--data", "faces", "--out", str(f / "m.csv")], "error"),
+        (
+            "maps project dims 4",
+            ["maps", "project", "--data", "digits", "--dims", "4", "--out", str(f / "m.csv")],
+            "error",
+        ),
+    ]
+    cases += [
+        ("translate sentence empty", ["translate", "sentence", ""], "error"),
+        ("translate sentence huge", ["translate", "sentence", HUGE], "ok"),
+        ("translate sentence beam zero", ["translate", "sentence", "Danke.", "--beam", "0"], "error"),
+        ("translate sentence beam huge", ["translate", "sentence", "Danke.", "--beam", str(10**9)], "error"),
+        ("translate sentence bad model", ["translate", "sentence", "Danke.", "--model", "oracle"], "error"),
+        ("translate file missing", ["translate", "file", "--src", str(f / "missing.txt")], "error"),
+        ("translate file empty", ["translate", "file", "--src", str(f / "empty")], "error"),
+        ("translate file binary", ["translate", "file", "--src", str(f / "short-binary.txt")], "ok"),
+        ("translate file truncated gz", ["translate", "file", "--src", str(f / "cut.gz")], "error"),
+        ("translate file a folder", ["translate", "file", "--src", str(f / "images")], "error"),
+        ("translate file latin-1", ["translate", "file", "--src", str(f / "latin1.txt")], "ok"),
+        ("translate file odd text", ["translate", "file", "--src", str(f / "odd.txt")], "ok"),
+        (
+            "translate bleu missing ref",
+            ["translate", "bleu", "--src", str(f / "german.txt"), "--ref", str(f / "no")],
+            "error",
+        ),
+        (
+            "translate bleu line counts",
+            ["translate", "bleu", "--src", str(f / "german.txt"), "--ref", str(f / "one-line.txt")],
+            "error",
+        ),
+    ]
+    for i, odd in enumerate(ODD):
+        cases += [
+            (f"names sample odd prefix {i}", ["names", "sample", "--prefix", odd], "error"),
+            (f"names score odd {i}", ["names", "score", "--gender", "female", odd], "ok"),
+            (f"essays generate odd prompt {i}", ["essays", "generate", "--prompt", odd, "--length", "20"], "ok"),
+            (f"skills neighbors odd {i}", ["skills", "neighbors", odd], "error"),
+            (f"skills similarity odd {i}", ["skills", "similarity", odd, "php"], "error"),
+            (f"translate sentence odd {i}", ["translate", "sentence", odd], "ok"),
+        ]
+    return cases
+
+
+CLI_IDS = [c[0] for c in cli_cases(Path("/f"))]
+
+
+def run_main(argv, capsys) -> tuple[int, str, str]:
+    from gallery.__main__ import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("case", CLI_IDS)
+def test_cli_verb(case, files, writes, capsys, monkeypatch, tmp_path):
+    _, argv, expected = next(c for c in cli_cases(files) if c[0] == case)
+    monkeypatch.chdir(tmp_path)  # a verb that writes relative to the working folder writes into temporary space
+    allowed = [Path(os.path.realpath(tempfile.gettempdir())), Path(os.path.realpath(files))]
+    writes.paths.clear()
+    writes.on = True
+    try:
+        code, out, err = run_main(argv, capsys)
+    finally:
+        writes.on = False
+    assert "Traceback" not in err
+    body = json.loads(out)  # JSON on stdout, whatever happened
+    if expected == "error":
+        assert code == 1 and isinstance(body, dict) and body.get("error"), (code, out[:300])
+    else:
+        assert code == 0, (code, out[:300])
+    assert not writes.outside(allowed), writes.outside(allowed)
+
+
+@pytest.mark.parametrize(
+    "argv", [["names", "sample", "-n", "many"], ["text", "classify", "--file", "/nonexistent/cv.pdf"]], ids=str
+)
+def test_cli_exit_code_in_a_real_process(argv, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "gallery", *argv], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert json.loads(done.stdout)["error"]
+
+
+def test_every_verb_is_in_the_table():
+    """A new verb without rows here fails this test."""
+    from gallery.__main__ import parser
+
+    p = parser()
+    demos = next(a for a in p._actions if a.dest == "demo").choices
+    verbs = {"list"} | {
+        f"{demo} {verb}"
+        for demo, sub in demos.items()
+        for action in sub._actions
+        if action.dest == "verb"
+        for verb in action.choices
+    }
+    covered = {" ".join(argv[:2]) if argv[0] != "list" else "list" for _, argv, _ in cli_cases(Path("/f"))}
+    assert verbs <= covered, sorted(verbs - covered)
+
+
+def test_every_page_input_is_in_the_table():
+    """Every text box, number input and upload on a page's first screen has rows (a new page fails this test)."""
+    listed = {(i.page, i.key) for i in INPUTS}
+    for page in sorted(p.name for p in (ROOT / "pages").glob("*.py")):
+        at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT).run()
+        for kind in ("text_input", "text_area", "number_input", "file_uploader"):
+            for w in getattr(at, kind):
+                assert (page, w.key or w.label) in listed, f"{page}: {kind} {w.key or w.label!r} has no rows"
