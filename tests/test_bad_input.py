@@ -820,11 +820,13 @@ def test_every_verb_is_in_the_table():
     assert verbs <= covered, sorted(verbs - covered)
 
 
-def test_every_page_input_is_in_the_table():
+def test_every_page_input_is_in_the_table(sessions):
     """Every text box, number input and upload on a page's first screen has rows (a new page fails this test)."""
     listed = {(i.page, i.key) for i in INPUTS}
     for page in sorted(p.name for p in (ROOT / "pages").glob("*.py")):
-        at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT).run()
+        at = sessions.live.get(f"{page}:")  # the page's session from the cases above shows the same widgets
+        if at is None or any(i.setup for i in INPUTS if i.page == page and not i.session):
+            at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=TIMEOUT).run()
         for kind in ("text_input", "text_area", "number_input", "file_uploader"):
             for w in getattr(at, kind):
                 assert (page, w.key or w.label) in listed, f"{page}: {kind} {w.key or w.label!r} has no rows"
