@@ -35,6 +35,14 @@ SKILL_WORDS = tuple(  # in the skill vocabulary, not the page's default (php); v
     "python java seo tally sql android html excel photoshop accounting marketing linux recruitment autocad sales "
     "networking testing oracle hadoop javascript selenium sap payroll ios angularjs mysql logistics banking".split()
 )
+POLL_MS = 100  # check for the answer 10 times a second, not every animation frame: 8 pages share 2 cores
+# 8 pages at once: none may be throttled as a hidden tab would be
+CROWD_FLAGS = [
+    *CHROMIUM_FLAGS,
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"  # the frontend's own run state
 EXCEPTION = "[data-testid='stException']"
 
@@ -135,7 +143,7 @@ def expected_neighbours(words=SKILL_WORDS, topn: int = 10) -> dict[str, list[str
 
 async def idle(page) -> None:
     """Wait until the page's script run has finished (the app's script state, as Streamlit's own e2e tests read it)."""
-    await page.locator(IDLE).wait_for(timeout=TIMEOUT_MS)
+    await page.wait_for_function(f"() => document.querySelector(`{IDLE}`)", timeout=TIMEOUT_MS, polling=POLL_MS)
 
 
 async def no_exception(page, where: str) -> None:
@@ -145,7 +153,13 @@ async def no_exception(page, where: str) -> None:
 
 
 async def open_page(page, url: str, name: str, ready) -> None:
-    await page.goto(f"{url}/{PAGES[name]}", timeout=TIMEOUT_MS)
+    """Open a page as a visitor does: typed in the first time, then by its link in the sidebar (same session)."""
+    link = page.locator(f"[data-testid='stSidebarNav'] a[href$='/{PAGES[name]}']")
+    if page.url.startswith(url) and await link.count():
+        await link.first.click()
+        await page.wait_for_url(f"{url}/{PAGES[name]}", timeout=TIMEOUT_MS)
+    else:
+        await page.goto(f"{url}/{PAGES[name]}", timeout=TIMEOUT_MS)
     await page.wait_for_selector("[data-testid='stApp']", timeout=TIMEOUT_MS)
     await ready.first.wait_for(timeout=TIMEOUT_MS)
     await idle(page)
@@ -158,7 +172,7 @@ async def wait_for_own(page, is_own_js: str, arg, shown_js: str, where: str) -> 
     On a timeout, the message says what the page showed instead (another session's answer, a stale one, nothing).
     """
     try:
-        await page.wait_for_function(is_own_js, arg=arg, timeout=TIMEOUT_MS)
+        await page.wait_for_function(is_own_js, arg=arg, timeout=TIMEOUT_MS, polling=POLL_MS)
     except Exception as err:  # Playwright's TimeoutError
         shown = await page.evaluate(shown_js)
         raise VisitorError(f"{where}: {type(err).__name__} after {TIMEOUT_MS / 1000:.0f} s; shown: {shown!r}") from None
@@ -281,7 +295,7 @@ async def run_visitors(url: str, visitors: int, pages, per_page: int = 2, second
     expected = expected_neighbours() if "skills" in pages else {}
     crowd = [Visitor(i, visitors) for i in range(visitors)]
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CROWD_FLAGS)
         try:
             deadline = time.monotonic() + seconds
             results = await asyncio.gather(
