@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gallery.demos import DEMOS, url_path
+from gallery.demos import DEMOS, SECTIONS, url_path
 from tools.browser import CHROMIUM, PAGES, STEPS, browser_page, open_page, operate, running_app
 
 pytest.importorskip("playwright", reason="playwright is not installed")
@@ -41,6 +41,20 @@ def test_every_page_has_a_row():
     assert set(TABS) == set(PAGES.values()), "tools.browser.STEPS and the pages in gallery.demos.DEMOS differ"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="Streamlit runs pages/<file>.py directly (its v1 multipage mode, PagesManager.uses_pages_directory) until "
+    "Home.py's st.navigation has run once in the server process: a deep link as the first request after a restart "
+    "gets a sidebar of file names without sections, and Home.py (its warm-up) does not run",
+)
+def test_deep_link_first_after_a_restart_shows_the_sections(app):
+    """Runs first, on the module's fresh server: a visitor's first request is a demo page, not the landing page."""
+    open_page(app.page, f"{app.url}/NLP_Basics")  # a light page: no torch
+    nav = app.page.locator("[data-testid='stSidebarNav']")
+    assert nav.get_by_text("NLP basics", exact=True).count() == 1, nav.inner_text()
+    assert nav.locator("[data-testid='stNavSectionHeader']").count() == len(SECTIONS), nav.inner_text()
+
+
 def favicon(page) -> str:
     return page.locator("link[rel='shortcut icon']").first.get_attribute("href") or ""
 
@@ -51,6 +65,13 @@ def test_page_works_in_chromium(app, name):
     page, step = app.page, STEPS[name]
     operate(page, app.url, name)
     app.operated.add(name)
+    if name == "names":  # for test_names_look_inside_shows_a_new_name
+        app.look_inside = (
+            page.locator("[data-testid='stMain'] [data-testid='stSelectbox']")
+            .filter(has_text="Look inside one name")
+            .get_by_role("combobox")
+            .input_value()
+        )
     title, icon = TABS[step.path]
     assert page.title() == title
     if icon.startswith(":material/"):  # Streamlit shows a Material icon as the favicon by its name
@@ -59,6 +80,18 @@ def test_page_works_in_chromium(app, name):
         assert favicon(page), "no favicon"
     page.mouse.move(700, 40)
     page.screenshot(path=str(app.shots / f"{name}.png"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pages/1_Names.py: the 'Look inside one name' selectbox (key='pick', options range(n)) keeps showing the "
+    "label of the previous batch's name after Generate, while the chart below it shows the new batch's name",
+)
+def test_names_look_inside_shows_a_new_name(app):
+    """After generating names starting with "ra" (the names row above), the selectbox shows one of them."""
+    if not hasattr(app, "look_inside"):  # run on its own
+        test_page_works_in_chromium(app, "names")
+    assert app.look_inside.startswith("ra"), app.look_inside
 
 
 def test_server_log_is_clean(app):
