@@ -51,3 +51,19 @@ def training_details(
     st.markdown(f"**Data:** {data['data']}. **Licence:** {data['licence']}.")
     st.markdown("**Rebuild this artifact:**")
     st.code(card["train_command"], language="bash")
+
+
+def page_config(title: str, icon: str) -> None:
+    """``st.set_page_config`` for a demo page, which also makes sure the visit runs through Home.py's navigation.
+
+    A deep link (say /Names) opened first on a fresh server runs in Streamlit's old ``pages/`` mode: the page
+    alone, under a plain list of file names, and the server stays in that mode until someone opens the landing
+    page. Switching the server to ``st.navigation`` and rerunning sends this visit, and every later one, through
+    Home.py and its sections.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if st.runtime.exists() and PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    st.set_page_config(page_title=title, page_icon=icon, layout="wide")

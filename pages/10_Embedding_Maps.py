@@ -10,7 +10,7 @@ from gallery.maps import data as mdata
 from gallery.maps.costs import estimate_seconds, load_costs
 from gallery.maps.project import K_NEIGHBOURS, MAX_POINTS, METHOD_NAMES, METHODS, neighbours
 
-st.set_page_config(page_title="Embedding maps", page_icon=":material/scatter_plot:", layout="wide")
+ui.page_config("Embedding maps", ":material/scatter_plot:")
 st.title("Embedding maps")
 st.caption(
     "Skills, digits, résumés and VAE latent codes flattened to 2-D by PCA, t-SNE and UMAP. Every map carries two "

@@ -9,7 +9,7 @@ import streamlit as st
 from gallery import ui
 from gallery.translate import translator
 
-st.set_page_config(page_title="Attention heatmaps", page_icon=":material/translate:", layout="wide")
+ui.page_config("Attention heatmaps", ":material/translate:")
 st.title("Attention heatmaps")
 st.caption(
     "Two models trained on 29,000 German-English image captions (Multi30k) translate your sentence; the heatmaps show "
@@ -75,11 +75,14 @@ else:
     tgt_labels, tgt_groups = translator.words(tr, result.out_ids)
 
 
+READABLE = {"</s>": "[end]", "<unk>": "[unknown]", "<s>": "[start]"}  # Plotly reads "</s>" as markup
+
+
 def unique(labels: list[str]) -> list[str]:
     """Plotly merges equal axis labels; number repeated ones (the 2nd 'a' becomes 'a (2)')."""
     seen: dict[str, int] = {}
     out = []
-    for label in labels:
+    for label in (READABLE.get(x, x) for x in labels):
         seen[label] = seen.get(label, 0) + 1
         out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     return out
@@ -137,8 +140,8 @@ with tab[0]:
 with tab[1]:
     pick = st.select_slider("Written word", options=unique(tgt_labels), key="follow")
     row = unique(tgt_labels).index(pick)
-    st.markdown(f"While writing **{html.escape(tgt_labels[row])}**, the model attended to:")
-    st.html(highlighted(src_labels, words_cross[row]))
+    st.markdown(f"While writing **{html.escape(pick)}**, the model attended to:")
+    st.html(highlighted([READABLE.get(x, x) for x in src_labels], words_cross[row]))
 if model_key == "transformer":
     with tab[2]:
         grid = np.stack([merged(cross[layer, h], tgt_groups, src_groups) for h in range(heads)])  # (h, T, S)

@@ -9,7 +9,7 @@ import streamlit as st
 from gallery import ui
 from gallery.names import model as names
 
-st.set_page_config(page_title="Indian name generator", page_icon=":material/badge:", layout="wide")
+ui.page_config("Indian name generator", ":material/badge:")
 st.title("Indian name generator")
 st.caption("A character-level network writes Indian given names one letter at a time, conditioned on gender.")
 

@@ -9,7 +9,7 @@ import streamlit as st
 from gallery import ui
 from gallery.essays import model as essays
 
-st.set_page_config(page_title="Essay generator", page_icon=":material/edit_note:", layout="wide")
+ui.page_config("Essay generator", ":material/edit_note:")
 st.title("Essay generator")
 st.caption("A character-level LSTM trained on Paul Graham's essays continues your opening, one character at a time.")
 

@@ -13,7 +13,7 @@ from gallery.skills.cli import query
 from gallery.skills.search import BACKENDS
 from gallery.skills.vectors import UnknownSkill
 
-st.set_page_config(page_title="Skill neighbours", page_icon=":material/hub:", layout="wide")
+ui.page_config("Skill neighbours", ":material/hub:")
 st.title("Skill neighbours")
 st.caption(
     "Type a job skill and see the skills recruiters ask for alongside it, learned from the key-skill lists of "

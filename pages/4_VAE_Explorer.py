@@ -7,7 +7,7 @@ from gallery import ui
 from gallery.vae import data as vae_data
 from gallery.vae import model as vae
 
-st.set_page_config(page_title="VAE latent explorer", page_icon=":material/tune:", layout="wide")
+ui.page_config("VAE latent explorer", ":material/tune:")
 st.title("VAE latent explorer")
 st.caption(
     "A variational autoencoder squeezes each picture into a short code of numbers, the latent vector, and "

@@ -9,7 +9,7 @@ from PIL import Image
 from gallery import ui
 from gallery.digits import examples, models, preprocess
 
-st.set_page_config(page_title="Digit recognizer", page_icon=":material/draw:", layout="wide")
+ui.page_config("Digit recognizer", ":material/draw:")
 st.title("Digit recognizer")
 st.caption(
     "Three classifiers trained on MNIST look at the same digit: logistic regression, an MLP and a small CNN. "

@@ -10,7 +10,7 @@ from PIL import Image
 from gallery import ui
 from gallery.digits import cluster, examples, preprocess
 
-st.set_page_config(page_title="Digit clustering", page_icon=":material/bubble_chart:", layout="wide")
+ui.page_config("Digit clustering", ":material/bubble_chart:")
 st.title("Digit clustering")
 st.caption(
     "Sort 70,000 handwritten digits into ten groups without ever seeing a label: KMeans on raw pixels, KMeans on "

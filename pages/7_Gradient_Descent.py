@@ -5,9 +5,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from gallery import ui
 from gallery.digits import lesson
 
-st.set_page_config(page_title="Gradient descent", page_icon=":material/trending_down:", layout="wide")
+ui.page_config("Gradient descent", ":material/trending_down:")
 st.title("Gradient descent")
 st.caption(
     "The notebooks' first lesson, live: fit a line y = a + b·x to noisy points by gradient descent, "

@@ -10,7 +10,7 @@ import streamlit as st
 from gallery import ui
 from gallery.text import classify, models, resumes
 
-st.set_page_config(page_title="Résumé classifier", page_icon=":material/description:", layout="wide")
+ui.page_config("Résumé classifier", ":material/description:")
 st.title("Résumé classifier")
 st.caption(
     "Eight classifiers, from TF-IDF with logistic regression to a small CNN, guess a résumé's job category "

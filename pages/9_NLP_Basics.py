@@ -4,9 +4,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from gallery import ui
 from gallery.text import basics
 
-st.set_page_config(page_title="NLP basics", page_icon=":material/text_fields:", layout="wide")
+ui.page_config("NLP basics", ":material/text_fields:")
 st.title("NLP basics")
 st.caption(
     "How a text becomes numbers: tokens, stop words, the bag-of-words matrix, TF-IDF weights, and the cosine "
