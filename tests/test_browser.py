@@ -41,18 +41,17 @@ def test_every_page_has_a_row():
     assert set(TABS) == set(PAGES.values()), "tools.browser.STEPS and the pages in gallery.demos.DEMOS differ"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Streamlit runs pages/<file>.py directly (its v1 multipage mode, PagesManager.uses_pages_directory) until "
-    "Home.py's st.navigation has run once in the server process: a deep link as the first request after a restart "
-    "gets a sidebar of file names without sections, and Home.py (its warm-up) does not run",
-)
 def test_deep_link_first_after_a_restart_shows_the_sections(app):
-    """Runs first, on the module's fresh server: a visitor's first request is a demo page, not the landing page."""
+    """Runs first, on the module's fresh server: a visitor's first request is a demo page, not the landing page.
+
+    Streamlit runs a deep link in its old pages/ mode until st.navigation has run once; gallery.ui.page_config
+    switches the server over and reruns the visit through Home.py.
+    """
     open_page(app.page, f"{app.url}/NLP_Basics")  # a light page: no torch
     nav = app.page.locator("[data-testid='stSidebarNav']")
     assert nav.get_by_text("NLP basics", exact=True).count() == 1, nav.inner_text()
     assert nav.locator("[data-testid='stNavSectionHeader']").count() == len(SECTIONS), nav.inner_text()
+    assert app.page.title() == "NLP basics"
 
 
 def favicon(page) -> str:
