@@ -74,13 +74,10 @@ left.dataframe(
 )
 
 with right:
-    choice = st.selectbox(
-        "Look inside one name",
-        range(len(rows)),
-        key="pick",
-        format_func=lambda i: f"{rows[i]['name']} ({rows[i]['gender']})",
-    )
-    picked = rows[choice]
+    # The options are this batch's labels (not row numbers), so a new batch replaces the choice and its label.
+    labels = [f"{i + 1}. {r['name']} ({r['gender']})" for i, r in enumerate(rows)]
+    choice = st.selectbox("Look inside one name", labels, key="pick")
+    picked = rows[labels.index(choice)]
     steps = names.next_char_steps(model, picked["name"], picked["gender"], top=len(names.VOCAB))
     letters = ["end", *sorted(c for c, _ in steps[0]["top"] if c != "end")]
     z = [[dict(s["top"])[c] for s in steps] for c in letters]  # (letters, steps)

@@ -43,9 +43,9 @@ def test_names_page_generates_and_reacts_to_controls(use_smoke_artifacts):
     assert not at.exception, at.exception
     frame = at.dataframe[0].value
     assert len(frame) == 7 and set(frame["gender"]) == {"male"} and frame["name"].str.startswith("ra").all()
-    at.selectbox(key="pick").select(3)
+    at.selectbox(key="pick").select_index(3)
     at.run()
-    assert not at.exception
+    assert not at.exception and at.selectbox(key="pick").value.startswith("4. ra")
     for kind in ("rnn", "bigram"):
         at.selectbox(key="model").select(kind)
         at.button[0].click()
