@@ -326,3 +326,15 @@ def test_benchmark_batching_is_faster(use_smoke):
 
     greedy = measure(translator.load("transformer"), n=16)[1]
     assert greedy["batched_per_s"] > greedy["one_per_s"]
+
+
+def test_trainer_resumes_from_its_checkpoint(data_dir, tmp_path, capsys):
+    from trainers import translate
+
+    argv = ["--smoke", "--model", "transformer", "--data-dir", str(data_dir), "--threads", "1"]
+    argv += ["--out", str(tmp_path / "out"), "--checkpoint", str(tmp_path / "t.pt")]
+    translate.main(argv)
+    first = json.loads((tmp_path / "out" / "card.json").read_text())["history"]
+    translate.main([*argv, "--resume"])
+    assert f"resumed from {tmp_path / 't.pt'} after epoch 2" in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "card.json").read_text())["history"] == first
