@@ -183,6 +183,28 @@ def test_wider_beams_never_score_worse_than_greedy_at_equal_length_penalty():
         assert log_prob(beam) >= log_prob(greedy) - 1e-4
 
 
+@pytest.mark.parametrize("kind", translator.MODELS)
+def test_attention_is_safe_for_many_threads_at_once(kind):
+    """The app serves one cached model to every visitor: attention read in parallel threads is each thread's own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = tiny(kind, vocab=30)
+    inputs = [([5 + i, 6, 7 + i, EOS], [BOS, 9 + i, 10]) for i in range(8)]
+
+    def read(pair):
+        src, src_len = decode.pad_batch([pair[0]])
+        tgt, _ = decode.pad_batch([pair[1]])
+        for _ in range(20):
+            weights = model.attention(src, src_len, tgt)
+            _ = decode.greedy(model, src, src_len, 6)  # other visitors decode meanwhile
+        return weights["cross"]
+
+    alone = [read(pair) for pair in inputs]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(read, inputs))
+    assert all(torch.equal(a, b) for a, b in zip(alone, together))
+
+
 def test_incremental_transformer_decoding_matches_full_decoding():
     model = tiny("transformer", vocab=30)
     src, src_len = decode.pad_batch([[5, 6, 7, 8, EOS]])

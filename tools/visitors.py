@@ -259,7 +259,39 @@ async def essays(page, url: str, visitor: Visitor, first: bool) -> None:
     visitor.interactions.append(Interaction("essays", visitor.index, seconds))
 
 
-SCENARIOS = {"names": names, "skills": skills, "essays": essays}
+TRANSLATION_SHOWN = (
+    "() => { const e = document.querySelector(\"[data-testid='stMain'] h3\"); return e && e.textContent; }"
+)
+# One subject per visitor (its English word checked), one place per interaction: each checked on this transformer.
+SUBJECTS = (("Ein Hund", "dog"), ("Eine Katze", "cat"), ("Ein Pferd", "horse"), ("Ein Vogel", "bird"),
+            ("Ein Junge", "boy"), ("Ein Mädchen", "girl"), ("Eine Frau", "woman"), ("Ein Mann", "man"),
+            ("Ein Kind", "child"), ("Eine Kuh", "cow"), ("Ein Polizist", "police"), ("Ein Fußballspieler", "soccer"),
+            ("Eine Ente", "duck"), ("Ein Baby", "baby"))  # fmt: skip
+PLACES = (("im Park", "park"), ("am Strand", "beach"), ("im Schnee", "snow"), ("auf der Straße", "street"),
+          ("im Wasser", "water"))  # fmt: skip
+
+
+async def translate(page, url: str, visitor: Visitor, first: bool) -> None:
+    """Translate a sentence about this visitor's own subject; the English must name that subject and the place."""
+    if first:
+        await open_page(page, url, "translate", page.locator("[data-testid='stMain'] h3"))
+    (subject, noun), (place, where_en) = SUBJECTS[visitor.index % len(SUBJECTS)], PLACES[visitor.count % len(PLACES)]
+    german = f"{subject} läuft {place}."
+    box = page.get_by_role("textbox", name="German sentence")
+    await box.fill(german)
+    start = time.perf_counter()
+    await box.press("Control+Enter")
+    where = f"visitor {visitor.index} translated {german!r}"
+    has_words = "(t, words) => !!t && words.every(w => new RegExp('\\\\b' + w + '\\\\b', 'i').test(t))"
+    own = f"(words) => ({has_words})(({TRANSLATION_SHOWN})(), words)"
+    await wait_for_own(page, own, [noun, where_en], TRANSLATION_SHOWN, where)
+    await idle(page)
+    seconds = time.perf_counter() - start
+    await no_exception(page, where)
+    visitor.interactions.append(Interaction("translate", visitor.index, seconds))
+
+
+SCENARIOS = {"names": names, "skills": skills, "essays": essays, "translate": translate}
 
 
 # --- running visitors at once ------------------------------------------------------------------------------------

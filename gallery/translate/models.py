@@ -129,26 +129,29 @@ class AttentionSeq2Seq(nn.Module):
 
 
 class MultiHeadAttention(nn.Module):
-    """Scaled dot-product attention over ``heads`` heads; keeps its weights when ``record`` is on."""
+    """Scaled dot-product attention over ``heads`` heads.
+
+    Given a list ``record``, the weights are computed explicitly and appended to it; the module itself keeps no
+    state, so one model can serve many threads (the app's visitors) at once.
+    """
 
     def __init__(self, d_model: int, heads: int, dropout: float):
         super().__init__()
         self.heads, self.dropout = heads, dropout
         self.q, self.k, self.v, self.out = (nn.Linear(d_model, d_model) for _ in range(4))
-        self.record, self.weights = False, None
 
     def _split(self, x):  # (B, L, D) -> (B, heads, L, D / heads)
         B, L, D = x.shape
         return x.view(B, L, self.heads, D // self.heads).transpose(1, 2)
 
-    def forward(self, query, key, mask):
+    def forward(self, query, key, mask, record: list | None = None):
         # query: (B, T, D); key: (B, S, D); mask: bool, broadcastable to (B, heads, T, S), True = may attend
         B, T, D = query.shape
         q, k, v = self._split(self.q(query)), self._split(self.k(key)), self._split(self.v(key))
-        if self.record:
+        if record is not None:
             scores = q @ k.transpose(-2, -1) / math.sqrt(D // self.heads)  # (B, h, T, S)
             weights = scores.masked_fill(~mask, float("-inf")).softmax(-1)
-            self.weights = weights.detach()
+            record.append(weights.detach())
             mixed = weights @ v
         else:
             p = self.dropout if self.training else 0.0
@@ -175,9 +178,9 @@ class EncoderLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(cfg.d_model), nn.LayerNorm(cfg.d_model)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x, mask):  # pre-norm residual blocks
+    def forward(self, x, mask, record: dict | None = None):  # pre-norm residual blocks
         h = self.norm1(x)
-        x = x + self.drop(self.self_attn(h, h, mask))
+        x = x + self.drop(self.self_attn(h, h, mask, None if record is None else record["encoder"]))
         return x + self.drop(self.ff(self.norm2(x)))
 
 
@@ -190,10 +193,12 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(cfg.d_model) for _ in range(3))
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, x, memory, self_mask, cross_mask):
+    def forward(self, x, memory, self_mask, cross_mask, record: dict | None = None):
         h = self.norm1(x)
-        x = x + self.drop(self.self_attn(h, h, self_mask))
-        x = x + self.drop(self.cross_attn(self.norm2(x), memory, cross_mask))
+        x = x + self.drop(self.self_attn(h, h, self_mask, None if record is None else record["decoder"]))
+        x = x + self.drop(
+            self.cross_attn(self.norm2(x), memory, cross_mask, None if record is None else record["cross"])
+        )
         return x + self.drop(self.ff(self.norm3(x)))
 
     def step(self, x, memory, cross_mask, cache: dict):
@@ -231,23 +236,23 @@ class TransformerSeq2Seq(nn.Module):
         x = self.embedding(tokens) * math.sqrt(self.cfg.d_model)
         return self.drop(x + self.positions[: tokens.size(1)])
 
-    def encode(self, src, src_len=None):
+    def encode(self, src, src_len=None, record: dict | None = None):
         mask = (src != PAD)[:, None, None, :]  # (B, 1, 1, S)
         x = self.embed(src)
         for layer in self.encoder:
-            x = layer(x, mask)
+            x = layer(x, mask, record)
         return {"memory": self.enc_norm(x), "mask": mask}
 
-    def decode(self, memory, tgt_in):
+    def decode(self, memory, tgt_in, record: dict | None = None):
         T = tgt_in.size(1)
         causal = torch.ones(T, T, dtype=torch.bool, device=tgt_in.device).tril()[None, None]  # (1, 1, T, T)
         x = self.embed(tgt_in)
         for layer in self.decoder:
-            x = layer(x, memory["memory"], causal, memory["mask"])
+            x = layer(x, memory["memory"], causal, memory["mask"], record)
         return F.linear(self.dec_norm(x), self.embedding.weight)  # (B, T, V)
 
-    def forward(self, src, src_len, tgt_in):
-        return self.decode(self.encode(src, src_len), tgt_in)
+    def forward(self, src, src_len, tgt_in, record: dict | None = None):
+        return self.decode(self.encode(src, src_len, record), tgt_in, record)
 
     def initial_state(self, memory):
         return [{} for _ in self.decoder]  # per layer: the self-attention keys and values written so far
@@ -265,29 +270,13 @@ class TransformerSeq2Seq(nn.Module):
         logits = F.linear(self.dec_norm(x[:, -1]), self.embedding.weight)  # (N, V)
         return logits.float().log_softmax(-1), state
 
-    def _attention_modules(self):
-        return (
-            [layer.self_attn for layer in self.encoder],
-            [layer.self_attn for layer in self.decoder],
-            [layer.cross_attn for layer in self.decoder],
-        )
-
     @torch.no_grad()
     def attention(self, src, src_len, tgt_in) -> dict:
         """Every layer's and head's weights: {"encoder": (B, L, h, S, S), "decoder": (B, L, h, T, T),
         "cross": (B, L, h, T, S)}."""
-        groups = self._attention_modules()
-        for module in (m for group in groups for m in group):
-            module.record = True
-        try:
-            self.forward(src, src_len, tgt_in)
-            return {
-                name: torch.stack([m.weights for m in group], dim=1)
-                for name, group in zip(("encoder", "decoder", "cross"), groups)
-            }
-        finally:
-            for module in (m for group in groups for m in group):
-                module.record, module.weights = False, None
+        record = {"encoder": [], "decoder": [], "cross": []}  # one list per kind, a layer's weights per entry
+        self.forward(src, src_len, tgt_in, record)
+        return {name: torch.stack(weights, dim=1) for name, weights in record.items()}
 
 
 MODELS = {"attention": (AttentionSeq2Seq, AttentionConfig), "transformer": (TransformerSeq2Seq, TransformerConfig)}
