@@ -112,7 +112,7 @@ def word_groups(tok, ids: list[int]) -> list[list[int]]:
     """Positions of ``ids`` grouped into words (a new word at each piece starting with '▁' and at specials)."""
     groups: list[list[int]] = []
     for pos, i in enumerate(ids):
-        if not groups or tok.starts_word(i) or i <= EOS or ids[pos - 1] <= EOS:
+        if not groups or tok.starts_word(i) or ids[pos - 1] <= EOS:
             groups.append([pos])
         else:
             groups[-1].append(pos)
