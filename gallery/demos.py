@@ -47,9 +47,9 @@ DEMOS = (
     ),
     Demo(
         "VAE latent explorer",
-        "Slide through a variational autoencoder's latent space of faces and digits.",
+        "Make photo-like faces and digits by sliding through a VAE's latent space; age or change a face you upload.",
         "pages/4_VAE_Explorer.py",
-        "vae-faces",
+        "vae-faces-sharp",
         ":material/tune:",
     ),
     Demo(

@@ -95,6 +95,10 @@ def vae_smoke_root(tmp_path_factory, faces_dir, mnist_dir):
             ["--smoke", "--model", kind, "--data-dir", str(folder), "--out", str(root / f"vae-{kind}")]
             + ["--checkpoint", str(ckpt / f"{kind}.pt")]
         )
+    trainer.main(  # the sharp decoder on the smoke sigma-VAE's encoder
+        ["--smoke", "--model", "faces-sharp", "--data-dir", str(faces_dir), "--base", str(root / "vae-faces")]
+        + ["--out", str(root / "vae-faces-sharp"), "--checkpoint", str(ckpt / "faces-sharp.pt")]
+    )
     return root
 
 
@@ -406,6 +410,10 @@ def test_page_draws_digits_and_survives_switching_models(vae_smoke):
     at.segmented_control(key="kind").set_value("faces")
     at.run()
     assert not at.exception, at.exception
+    at.slider(key="faces_attr_female").set_value(-1.0)  # the faithful decoder uses the sharp model's directions
+    at.run()
+    assert not at.exception, at.exception
+    assert any("of men read as female" in c.value for c in at.caption)
 
 
 def test_page_explains_a_missing_artifact(vae_smoke, tmp_path, monkeypatch):
@@ -413,11 +421,205 @@ def test_page_explains_a_missing_artifact(vae_smoke, tmp_path, monkeypatch):
 
     root = tmp_path / "pretrained"
     shutil.copytree(vae_smoke, root)
-    shutil.rmtree(root / "vae-faces")
+    shutil.rmtree(root / "vae-faces-sharp")
     monkeypatch.setattr(registry, "PRETRAINED", root)
     at = run_page()
     assert "unavailable" in at.error[0].value
-    assert any("python -m trainers.vae --model faces" in c.value for c in at.code)
+    assert any("python -m trainers.vae --model faces-sharp" in c.value for c in at.code)
+    at.segmented_control(key="kind").set_value("faces")  # the faithful decoder still works, without comparisons
+    at.run()
+    assert not at.exception and not at.error and at.toggle(key="faces_compare").disabled
+
+
+def test_page_compares_decoders_draws_a_batch_and_samples_where_faces_live(vae_smoke):
+    at = run_page()
+    assert at.segmented_control(key="kind").value == "faces-sharp"
+    n_images = len(at.get("image"))
+    at.toggle(key="faces_compare").set_value(True)
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("image")) > n_images  # the faithful decoder's pictures beside the sharp ones
+    assert any("perception-distortion" in c.value for c in at.caption)
+    at.radio(key="faces_density").set_value("prior")
+    at.slider(key="faces_temperature").set_value(0.5)
+    at.button(key="faces_sample").click()
+    at.run()
+    assert not at.exception, at.exception
+    z = at.session_state["z_faces"]
+    assert np.allclose(z, vae.load("vae-faces-sharp").sample_codes(1, seed=0, temperature=0.5)[0], atol=0.01)
+    at.radio(key="faces_density").set_value("fitted")
+    at.number_input(key="faces_batch_seed").set_value(3)
+    at.slider(key="faces_attr_female").set_value(-1.0)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("of men read as female" in c.value for c in at.caption)
+    assert any("two-sample" in t.value.lower() for t in at.markdown)  # "how well it does"
+    at.segmented_control(key="kind").set_value("faces")
+    at.run()
+    assert not at.exception, at.exception
+    assert np.array_equal(at.session_state["z_faces"], z)  # the same code, drawn by the other decoder
+
+
+# ---------------------------------------------------------------- the sharp decoder's parts
+
+
+def test_discriminator_and_losses_have_the_right_shapes():
+    from gallery.vae import sharp
+
+    disc = sharp.PatchDiscriminator((8, 16, 32))
+    logits, feats = disc(torch.rand(3, 3, 64, 64))
+    assert logits.shape == (3, 1, 8, 8) and [f.shape[1:] for f in feats] == [(8, 32, 32), (16, 16, 16), (32, 8, 8)]
+    assert sharp.hinge_d_loss(torch.full((3, 1, 8, 8), 2.0), torch.full((3, 1, 8, 8), -2.0)) == 0
+    assert sharp.hinge_d_loss(torch.zeros(3, 1, 8, 8), torch.zeros(3, 1, 8, 8)) == 2
+    assert sharp.feature_matching(feats, feats).item() == 0
+    assert sharp.r1_penalty(disc, torch.rand(2, 3, 64, 64)).item() >= 0
+    dec = sharp.UpsampleDecoder(8, (16, 16, 8, 8, 8), (1, 1, 0, 0, 0))
+    out = dec(torch.randn(5, 8))
+    assert out.shape == (5, 3, 64, 64) and 0 <= out.min() and out.max() <= 1
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in dec.modules())
+
+
+def test_adaptive_weight_is_finite_and_balances_the_gradients():
+    from gallery.vae import sharp
+
+    dec = sharp.UpsampleDecoder(8, (16, 16, 8, 8, 8), (0, 0, 0, 0, 0))
+    fake = dec(torch.randn(4, 8))
+    rec = fake.mean()
+    gan = 100 * fake.std()
+    w = sharp.adaptive_weight(rec, gan, dec.to_rgb.weight)
+    assert torch.isfinite(w) and w > 0 and not w.requires_grad
+    g_rec = torch.autograd.grad(rec, dec.to_rgb.weight, retain_graph=True)[0].norm()
+    g_gan = torch.autograd.grad(w * gan, dec.to_rgb.weight)[0].norm()
+    assert g_gan == pytest.approx(g_rec.item(), rel=1e-3)
+
+
+def test_ema_moves_a_fraction_toward_the_live_weights():
+    from gallery.vae import sharp
+
+    live = torch.nn.Linear(2, 2)
+    ema = sharp.EMA(live, decay=0.9)
+    before = ema.module.weight.clone()
+    with torch.no_grad():
+        live.weight.add_(1.0)
+    ema.update(live)
+    assert torch.allclose(ema.module.weight, before + 0.1, atol=1e-6)
+
+
+def test_diff_augment_keeps_shapes_and_passes_gradients():
+    from gallery.vae import sharp
+
+    x = torch.rand(4, 3, 64, 64, requires_grad=True)
+    y = sharp.diff_augment(x, torch.Generator().manual_seed(0))
+    assert y.shape == x.shape and not torch.equal(y, x)
+    y.sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_fitted_density_matches_the_codes_mean_and_covariance():
+    from gallery.vae import realism
+
+    rng = np.random.default_rng(0)
+    mix = rng.standard_normal((6, 6))
+    codes = rng.standard_normal((20000, 6)) @ mix + np.arange(6)
+    density = realism.FittedGaussian.fit(codes)
+    samples = density.sample(50000, seed=1)
+    assert np.allclose(samples.mean(0), codes.mean(0), atol=0.05)
+    assert np.allclose(np.cov(samples, rowvar=False), np.cov(codes, rowvar=False), atol=0.15)
+    half = density.sample(50000, seed=1, temperature=0.5)
+    assert np.allclose(half.std(0), 0.5 * samples.std(0), rtol=0.02)
+
+
+def test_regression_directions_are_orthogonal_unit_vectors_that_track_their_labels():
+    from gallery.vae import realism
+
+    rng = np.random.default_rng(0)
+    codes = rng.standard_normal((3000, 8))
+    gender = (codes[:, 0] + 0.5 * codes[:, 1] + 0.3 * rng.standard_normal(3000) > 0).astype(int)
+    age = np.exp(3 + 0.4 * codes[:, 1] + 0.4 * codes[:, 2])
+    d = realism.regression_directions(codes, gender, age)
+    assert np.linalg.norm(d["female"]) == pytest.approx(1, abs=1e-5)
+    assert np.linalg.norm(d["older"]) == pytest.approx(1, abs=1e-5)
+    assert abs(d["female"] @ d["older"]) < 1e-5
+    assert np.argmax(np.abs(d["female"])) == 0 and d["female"][0] > 0 and d["older"][2] > 0.5
+
+
+def test_roc_auc_and_spectrum_and_blur():
+    from sklearn.metrics import roc_auc_score
+
+    from gallery.vae import realism
+
+    rng = np.random.default_rng(0)
+    pos, neg = rng.normal(1, 1, 300).round(1), rng.normal(0, 1, 200).round(1)  # rounded: ties
+    labels = np.r_[np.ones(300), np.zeros(200)]
+    assert realism.roc_auc(pos, neg) == pytest.approx(roc_auc_score(labels, np.r_[pos, neg]))
+    noise = rng.integers(0, 256, (8, 64, 64, 3)).astype(np.uint8)
+    blurred = realism.box_blur(noise)
+    sharp_s, blur_s = realism.radial_spectrum(noise), realism.radial_spectrum(blurred)
+    assert sharp_s.shape == (32,) and blur_s[-1] < 0.2 * sharp_s[-1]  # blur starves the high frequencies
+    assert realism.sharpness_ratio(blurred, noise) < 0.2
+
+
+def test_sharp_smoke_artifact_loads_with_its_density_directions_and_reader(vae_smoke):
+    from gallery.vae import realism, sharp
+
+    m = vae.load("vae-faces-sharp")
+    faithful = vae.load("vae-faces")
+    assert isinstance(m.net, sharp.SharpFaceVAE) and m.card["smoke"] and m.kind == "faces"
+    for k in ("encoder.0.weight", "to_stats.weight"):  # the same frozen encoder, so the same codes
+        assert torch.equal(m.net.state_dict()[k], faithful.net.state_dict()[k])
+    assert m.density() is not None and faithful.density() is None
+    assert abs(m.extra["dir_female"] @ m.extra["dir_older"]) < 1e-3
+    pushes = m.config["attribute_pushes"]
+    assert np.allclose(m.attribute_offset("female", 1.0), pushes["female"]["plus"] * m.extra["dir_female"])
+    assert np.allclose(m.attribute_offset("female", -0.5), -0.5 * pushes["female"]["minus"] * m.extra["dir_female"])
+    reader = realism.AttributeReader()
+    reader.load_state_dict(
+        {k[len("reader.") :]: torch.from_numpy(v) for k, v in m.extra.items() if k.startswith("reader.")}
+    )
+    p, age = reader.read(np.zeros((2, 64, 64, 3), np.uint8))
+    assert p.shape == age.shape == (2,)
+    metrics = m.card["metrics"]
+    for name in ("faces", "faces-sharp"):
+        for sampler in ("prior", "fitted"):
+            r = metrics["decoders"][name]["sampling"][sampler]
+            assert 0 <= r["two_sample_auc"] <= 1 and len(r["spectrum"]) == 32
+        assert set(metrics["attribute_edits"][name]) == {"female", "older"}
+
+
+def test_cli_edits_faces_and_without_an_attribute_writes_plain_reconstructions(vae_smoke, tmp_path, capsys):
+    from gallery.__main__ import main
+
+    rng = np.random.default_rng(0)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(3):
+        Image.fromarray(synthetic_face(rng, i % 2, 30)).save(photos / f"p{i}.png")
+    (photos / "notes.txt").write_text("not a picture")
+    assert main(["vae", "edit", "--model", "faces-sharp", "--images", str(photos), "--out", str(tmp_path / "a")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [Path(f["source"]).name for f in out["files"]] == ["p0.png", "p1.png", "p2.png"]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["p0.png", "p1.png", "p2.png"]
+    m = vae.load("vae-faces-sharp")
+    images, _, _ = data.read_folder(photos, "faces")
+    expected = m.decode(m.encode(images))
+    written = np.stack([np.asarray(Image.open(f["path"])) for f in out["files"]])
+    assert np.array_equal(written, expected)
+    args = ["vae", "edit", "--model", "faces-sharp", "--images", str(photos), "--out", str(tmp_path / "b")]
+    assert main([*args, "--attribute", "age", "--amount", "1"]) == 0
+    moved = np.stack([np.asarray(Image.open(f["path"])) for f in json.loads(capsys.readouterr().out)["files"]])
+    assert moved.shape == written.shape and not np.array_equal(moved, written)
+    assert main([*args, "--amount", "1"]) == 1
+    assert "needs --attribute" in json.loads(capsys.readouterr().out)["error"]
+    assert main([*args, "--attribute", "gender", "--amount", "nan"]) == 1
+    assert "--amount must be" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["vae", "edit", "--model", "digits", "--images", str(photos), "--out", str(tmp_path / "c")]) == 1
+    assert "faces" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["vae", "sample", "--model", "faces-sharp", "-n", "2", "--out", str(tmp_path / "s")]) == 0
+    assert json.loads(capsys.readouterr().out)["density"] == "fitted"
+    assert main(["vae", "sample", "--model", "faces", "--density", "fitted", "--out", str(tmp_path / "s")]) == 1
+    assert "no fitted density" in json.loads(capsys.readouterr().out)["error"]
+    assert main(["vae", "score", "--model", "faces-sharp", "--images", str(photos)]) == 0
+    assert json.loads(capsys.readouterr().out)["n"] == 3
 
 
 # ---------------------------------------------------------------- committed artifacts
@@ -473,3 +675,72 @@ def test_committed_faces_card_is_reproduced_on_the_validation_split():
     _, va = data.split_indices(len(faces), 0.1, seed=0)
     s = vae.score(m.net, faces.images[va])
     assert s.mse_per_pixel == pytest.approx(m.card["metrics"]["validation_mse_per_pixel"], rel=0.02)
+
+
+# ---------------------------------------------------------------- the committed sharp decoder (issue 16)
+
+
+def sharp_metrics() -> dict:
+    return vae.load("vae-faces-sharp").card["metrics"]
+
+
+def test_committed_sharp_artifact_is_intact_and_shares_the_faithful_encoder():
+    m, faithful = vae.load("vae-faces-sharp"), vae.load("vae-faces")
+    assert not m.card["smoke"] and m.card["steps"] > m.card["optimisation"]["warmup_steps"]
+    assert (registry.PRETRAINED / "vae-faces-sharp" / registry.WEIGHTS_FILE).stat().st_size < 25 * 2**20
+    for k, v in faithful.net.state_dict().items():
+        if k.startswith(("encoder.", "to_stats.")):
+            assert torch.equal(m.net.state_dict()[k], v), k
+    assert "licence" in m.card["data"] and "citation" in m.card["data"]
+
+
+def test_committed_sharp_samples_are_as_sharp_as_real_faces():
+    low, high = 0.6, 1.6
+    assert low <= sharp_metrics()["decoders"]["faces-sharp"]["sampling"]["fitted"]["sharpness_ratio"] <= high
+
+
+def test_committed_sharp_samples_pass_the_two_sample_floor():
+    m = sharp_metrics()
+    assert m["decoders"]["faces-sharp"]["sampling"]["fitted"]["two_sample_auc"] <= 0.95
+    assert m["two_sample_controls"]["blurred_real_vs_real"] >= 0.9  # the test can tell what it should
+
+
+def test_committed_sharp_reconstructions_stay_within_1_5_times_pca():
+    m = sharp_metrics()
+    assert m["validation_mse_per_pixel"] <= 1.5 * m["pca_validation_mse_per_pixel"]
+
+
+def test_committed_sharp_decoder_decodes_one_face_fast():
+    from benchmarks import vae_decode
+
+    torch.set_num_threads(1)
+    r = vae_decode.measure(vae.load("vae-faces-sharp"), repeats=10)
+    assert r["one_ms"] < vae_decode.FLOOR_FACE_MS
+
+
+def test_committed_sharp_gender_slider_flips_most_faces_and_keeps_the_age():
+    e = sharp_metrics()["attribute_edits"]["faces-sharp"]["female"]
+    assert e["men_read_female_at_plus1"] >= 0.7 and e["women_read_male_at_minus1"] >= 0.7
+    assert e["age_drift_years"] <= 8
+
+
+def test_committed_sharp_age_slider_adds_years_and_keeps_the_gender():
+    e = sharp_metrics()["attribute_edits"]["faces-sharp"]["older"]
+    assert e["years_added_at_plus1"] >= 12 and e["gender_drift"] <= 0.2
+
+
+@needs_vae_data
+def test_committed_sharp_card_is_reproduced_on_the_validation_split():
+    from gallery.vae import realism
+
+    m = vae.load("vae-faces-sharp")
+    faces = data.load_faces()
+    _, va = data.split_indices(len(faces), 0.1, seed=0)
+    val_x = faces.images[va]
+    metrics = m.card["metrics"]["decoders"]["faces-sharp"]
+    recon = m.decode(m.encode(val_x))
+    mse = float(((recon / 255.0 - val_x / 255.0) ** 2).mean())
+    assert mse == pytest.approx(metrics["validation_mse_per_pixel"], rel=0.02)
+    samples = m.decode(m.density().sample(len(val_x), seed=2))  # the card's test samples
+    ratio = realism.sharpness_ratio(samples, val_x)
+    assert ratio == pytest.approx(metrics["sampling"]["fitted"]["sharpness_ratio"], rel=0.02)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import sys
 import time
 
 import numpy as np
@@ -254,6 +255,10 @@ def face_attributes(mu: np.ndarray, faces: data.Faces) -> tuple[dict, dict]:
 
 
 def main(argv=None):
+    if "faces-sharp" in (sys.argv[1:] if argv is None else argv):  # the sharp decoder has a trainer of its own
+        from trainers import vae_sharp
+
+        return vae_sharp.main(argv)
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.smoke:

@@ -130,6 +130,10 @@ class DigitCVAE(nn.Module):
 
 def build(config: dict, tensors: dict | None = None) -> nn.Module:
     kind = config["kind"]
+    if kind == "faces" and "decoder_channels" in config:
+        from gallery.vae.sharp import build_sharp
+
+        return build_sharp(config, tensors)
     if kind == "faces":
         net = FaceVAE(
             FaceConfig(config["latent"], tuple(config["channels"]), config["size"], config.get("res_blocks", 0))
@@ -393,10 +397,42 @@ class VAEModel:
         y = None if digits is None else torch.as_tensor(np.asarray(digits))
         return self.net.encode(to_tensor(images), y)[0].numpy()
 
-    def sample_codes(self, n: int, seed: int = 0, temperature: float = 1.0) -> np.ndarray:
-        """Codes from the prior N(0, I) (scaled by ``temperature``)."""
+    def density(self):
+        """The Gaussian fitted to the training faces' codes, when the artifact holds one (else None)."""
+        from gallery.vae.realism import FittedGaussian
+
+        if "density_mean" not in self.extra:
+            return None
+        return FittedGaussian(self.extra["density_mean"], self.extra["density_chol"])
+
+    def sample_codes(self, n: int, seed: int = 0, temperature: float = 1.0, fitted: bool = False) -> np.ndarray:
+        """Codes from the prior N(0, I), or with ``fitted`` from the density fitted to training codes.
+
+        ``temperature`` scales the spread (around the density's mean for ``fitted``).
+        """
+        density = self.density() if fitted else None
+        if density is not None:
+            return density.sample(n, seed, temperature)
         rng = np.random.default_rng(seed)
         return (rng.standard_normal((n, self.latent)) * temperature).astype(np.float32)
+
+    def attribute_range(self) -> float:
+        """The attribute sliders' reach: +-1 full push where the card chose push lengths, else +-1.5 group gaps."""
+        return 1.0 if "attribute_pushes" in self.config else 1.5
+
+    def attribute_offset(self, name: str, amount: float) -> np.ndarray:
+        """The code's move for an attribute slider at ``amount`` (+1: the full push toward female or older).
+
+        Models with measured push lengths scale each side by its own length; older ones by the distance
+        between the two groups' mean codes.
+        """
+        direction = self.extra[f"dir_{name}"]
+        pushes = self.config.get("attribute_pushes", {}).get(name)
+        if pushes:
+            length = pushes["plus"] if amount >= 0 else pushes["minus"]
+        else:
+            length = self.card.get("attributes", {}).get(name, {}).get("gap", 1.0)
+        return (float(amount) * length * direction).astype(np.float32)
 
 
 def load(name: str, root=None) -> VAEModel:

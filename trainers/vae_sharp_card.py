@@ -1,0 +1,256 @@
+"""Evaluate `vae-faces-sharp` beside `vae-faces` on the validation faces and write the artifact and its card.
+
+Everything is measured in this run, for both decoders (they share the frozen encoder, so the same codes,
+directions and sampling density serve both), and for two ways of drawing codes: the prior N(0, I) and a
+full-covariance Gaussian fitted to the training faces' encoder means.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from gallery import training
+from gallery.registry import save_artifact
+from gallery.vae import model as vae
+from gallery.vae import realism
+from trainers.vae import FACES_LICENCE, encode_all, pca_reference, rounded
+
+SAMPLE_SEEDS = {"train": 1, "test": 2}  # seeds of the samples the critic learns from and is scored on
+FLOORS = {
+    "sample_sharpness_ratio": (0.6, 1.6),
+    "two_sample_auc_max": 0.95,
+    "mse_over_pca_max": 1.5,
+    "decode_ms_max": 30.0,
+    "flipped_min": 0.7,
+    "age_drift_during_gender_max_years": 8.0,
+    "years_added_min": 12.0,
+    "gender_drift_during_age_max": 0.2,
+}
+
+
+def as_stored(a: np.ndarray) -> np.ndarray:
+    """The array as the artifact will hold it (float16), so the card measures what the page will use."""
+    return a.astype(np.float16).astype(np.float32)
+
+
+def samplers(latent: int, density: realism.FittedGaussian) -> dict:
+    return {
+        "prior": lambda n, seed: realism.prior_sample(n, latent, seed),
+        "fitted": lambda n, seed: density.sample(n, seed),
+    }
+
+
+def decode_ms(net, latent: int, repeats: int = 30) -> float:
+    """Best time of one face's decode on one thread, in milliseconds."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    z = torch.zeros(1, latent)
+    best = float("inf")
+    with torch.no_grad():
+        net.decode(z)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            net.decode(z)
+            best = min(best, time.perf_counter() - start)
+    torch.set_num_threads(threads)
+    return best * 1000
+
+
+def measure_decoder(net, train_x, val_x, density, critic_epochs: int, smoke: bool) -> dict:
+    """Reconstruction, sharpness, spectrum and the two-sample AUC of one decoder, for both samplers."""
+    latent = net.cfg.latent
+    mu_val = encode_all(net, val_x)
+    recon = realism.decode_all(net, mu_val)
+    out = {
+        "validation_mse_per_pixel": round(float(((recon / 255.0 - val_x / 255.0) ** 2).mean()), 6),
+        "reconstruction_sharpness_ratio": round(realism.sharpness_ratio(recon, val_x), 4),
+        "decode_ms_one_thread": round(decode_ms(net, latent), 2),
+        "sampling": {},
+    }
+    for name, draw in samplers(latent, density).items():
+        fake_test = realism.decode_all(net, draw(len(val_x), SAMPLE_SEEDS["test"]))
+        fake_train = realism.decode_all(net, draw(len(train_x), SAMPLE_SEEDS["train"]))
+        auc = realism.two_sample_auc(train_x, fake_train, val_x, fake_test, epochs=critic_epochs)
+        out["sampling"][name] = {
+            "sharpness_ratio": round(realism.sharpness_ratio(fake_test, val_x), 4),
+            "two_sample_auc": round(auc, 4),
+            "spectrum": [float(f"{v:.4g}") for v in realism.radial_spectrum(fake_test)],
+        }
+        print(f"  {name}: sharpness {out['sampling'][name]['sharpness_ratio']}, AUC {auc:.3f}", flush=True)
+    return out
+
+
+def choose_pushes(reader, net, codes, gender, directions) -> dict:
+    """Full-push lengths chosen on training faces with the sharp decoder (never on the validation faces)."""
+
+    def decode(c):
+        return realism.decode_all(net, c.astype(np.float32))
+
+    men, women = codes[gender == 0], codes[gender == 1]
+    female, older = directions["female"], directions["older"]
+    to_female = realism.choose_push(lambda f: reader.read(f)[0], decode, men, female, lambda p: (p > 0.5).mean() >= 0.8)
+    to_male = realism.choose_push(
+        lambda f: reader.read(f)[0], decode, women, -female, lambda p: (p < 0.5).mean() >= 0.8
+    )
+    age0 = reader.read(decode(codes))[1]
+    to_older = realism.choose_push(
+        lambda f: reader.read(f)[1] - age0, decode, codes, older, lambda years: years.mean() >= 15
+    )
+    return {"female": (to_female, to_male), "older": (to_older, to_older)}
+
+
+def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, files):
+    net, start = rounded(net), time.time()
+    train_x, val_x = faces.images[tr], faces.images[va]
+    critic_epochs, reader_epochs = (1, 1) if args.smoke else (3, 8)
+    mu_train = encode_all(net, train_x)
+    mu_val = encode_all(net, val_x)
+    density = realism.FittedGaussian.fit(mu_train)
+    density = realism.FittedGaussian(as_stored(density.mean), as_stored(density.chol))
+    print("measuring the two decoders ...", flush=True)
+    decoders = {"faces": base, "faces-sharp": net}
+    measured = {}
+    for name, model in decoders.items():
+        print(f" {name}", flush=True)
+        measured[name] = measure_decoder(model, train_x, val_x, density, critic_epochs, args.smoke)
+    _, pca_val, pca_rec = pca_reference(train_x, val_x, net.cfg.latent)
+    controls = {
+        "real_vs_real": realism.two_sample_auc(
+            train_x[::2], train_x[1::2], val_x[::2], val_x[1::2], epochs=critic_epochs
+        ),
+        "blurred_real_vs_real": realism.two_sample_auc(
+            train_x, realism.box_blur(train_x), val_x, realism.box_blur(val_x), epochs=critic_epochs
+        ),
+    }
+    print(f" controls: {controls}", flush=True)
+
+    print("training the attribute reader ...", flush=True)
+    reader = rounded(realism.train_reader(train_x, faces.gender[tr], faces.age[tr], epochs=reader_epochs))
+    p_val, age_val = reader.read(val_x)
+    reader_quality = {
+        "gender_accuracy": round(float(((p_val > 0.5) == (faces.gender[va] == 1)).mean()), 4),
+        "age_mae_years": round(float(np.abs(age_val - faces.age[va]).mean()), 2),
+        "majority_gender_accuracy": round(float(max(faces.gender[va].mean(), 1 - faces.gender[va].mean())), 4),
+        "median_age_mae_years": round(float(np.abs(np.median(faces.age[tr]) - faces.age[va]).mean()), 2),
+    }
+    directions = {
+        k: as_stored(v) for k, v in realism.regression_directions(mu_train, faces.gender[tr], faces.age[tr]).items()
+    }
+    pick = np.random.default_rng(0).permutation(len(tr))[: 60 if args.smoke else 600]
+    pushes = choose_pushes(reader, net, mu_train[pick], faces.gender[tr][pick], directions)
+    print(f" pushes: {pushes}", flush=True)
+    edits = {}
+    for name, model in decoders.items():
+        edits[name] = realism.attribute_edits(
+            reader,
+            lambda c, m=model: realism.decode_all(m, c.astype(np.float32)),
+            mu_val,
+            faces.gender[va],
+            directions,
+            pushes,
+        )
+    print(f" edits: {edits}", flush=True)
+
+    sharp_m, faithful = measured["faces-sharp"], measured["faces"]
+    metrics = {
+        "validation_mse_per_pixel": sharp_m["validation_mse_per_pixel"],
+        "pca_validation_mse_per_pixel": round(pca_val, 6),
+        "mse_over_pca": round(sharp_m["validation_mse_per_pixel"] / pca_val, 3),
+        "mse_over_faithful": round(
+            sharp_m["validation_mse_per_pixel"] / measured["faces"]["validation_mse_per_pixel"], 3
+        ),
+        "decoders": measured,
+        "real_spectrum": [float(f"{v:.4g}") for v in realism.radial_spectrum(val_x)],
+        "pca_reconstruction_sharpness_ratio": round(realism.sharpness_ratio(pca_rec, val_x), 4),
+        "two_sample_controls": {k: round(v, 4) for k, v in controls.items()},
+        "attribute_reader": reader_quality,
+        "attribute_edits": edits,
+        "evaluation_seconds": 0,
+    }
+    metrics["evaluation_seconds"] = round(time.time() - start)
+    sampled = sharp_m["sampling"]["fitted"]
+    card = {
+        "artifact": out.name,
+        "parameters": vae.num_parameters(net),
+        "train_command": args.command,
+        "training": {"command_line": args.command, "data_files": training.data_files(files)},
+        "hardware": training.hardware(device),
+        "train_seconds": round(seconds),
+        "steps": steps,
+        "optimisation": {
+            k: getattr(args, k)
+            for k in ("batch", "lr", "warmup_steps", "warmup_lr", "disc_weight", "fm_weight", "r1", "ema", "seed")
+        },
+        "data": {
+            **FACES_LICENCE,
+            "files": training.data_files(files),
+            "train_images": len(tr),
+            "validation_images": len(va),
+            "split": "the split of vae-faces: seeded random 90/10 split of the well-named files (numpy default_rng(0))",
+        },
+        "history": history,
+        "smoke": args.smoke,
+        "task": "sharp decoder for the 64x64 face VAE (UTKFace): the sigma-VAE's frozen encoder, a decoder "
+        "trained for realism",
+        "model": f"frozen sigma-VAE encoder ({args.base}); decoder: nearest-neighbour upsampling + 3x3 convolutions "
+        f"with residual blocks, channels {'-'.join(map(str, net.cfg.decoder_channels))}; trained with L1, "
+        "discriminator feature matching and an adaptively weighted hinge PatchGAN",
+        "metrics": metrics,
+        "floors": FLOORS,
+        "attribute_pushes": {k: {"plus": v[0], "minus": v[1]} for k, v in pushes.items()},
+        "metric_notes": {
+            "mse": "per pixel and channel, pixels in [0, 1], decoding the encoder mean of each validation face",
+            "sharpness_ratio": "mean variance of the Laplacian (grey, [0, 1]) of the images over that of the real "
+            "validation faces: near 1 is right, below is blur, far above is noise",
+            "two_sample_auc": f"a small CNN trained {critic_epochs} epochs on the {len(tr)} real training faces "
+            f"against as many samples, scored on the {len(va)} validation faces against {len(va)} new samples; "
+            "0.5: it cannot tell them apart. Controls: real against real, and real against 3x3-box-blurred real",
+            "sampling": "prior: z ~ N(0, I); fitted: z ~ N(m, S), the mean and covariance of the training faces' "
+            "encoder means",
+            "attribute_edits": "read by a CNN trained on the training faces' file-name labels; men and women by "
+            "their labels; drifts are mean absolute changes against the unedited reconstruction; full-push "
+            "lengths chosen on 600 training faces with the sharp decoder",
+        },
+        "baselines": {
+            "pca64": {
+                "validation_mse_per_pixel": round(pca_val, 6),
+                "what": "64-component PCA fitted on the training split",
+            },
+            "faces": {
+                "validation_mse_per_pixel": measured["faces"]["validation_mse_per_pixel"],
+                "what": "the faithful sigma-VAE decoder on the same codes",
+            },
+        },
+        "summary": {
+            "quality": f"samples: sharpness ratio {sampled['sharpness_ratio']:.2f}, two-sample AUC "
+            f"{sampled['two_sample_auc']:.3f}; validation MSE {sharp_m['validation_mse_per_pixel']:.4f}/pixel",
+            "baseline": f"faithful decoder: sharpness {faithful['sampling']['fitted']['sharpness_ratio']:.2f}, "
+            f"AUC {faithful['sampling']['fitted']['two_sample_auc']:.3f}, MSE "
+            f"{faithful['validation_mse_per_pixel']:.4f}; PCA-64 MSE {pca_val:.4f}",
+        },
+        "headline": f"Samples: sharpness {sampled['sharpness_ratio']:.2f} of real, two-sample AUC "
+        f"{sampled['two_sample_auc']:.3f} (faithful decoder {faithful['sampling']['fitted']['two_sample_auc']:.3f})",
+    }
+    tensors = dict(net.state_dict())
+    s = vae.score(net, val_x)
+    tensors["extra.kl_per_dim"] = torch.tensor(s.kl_per_dim, dtype=torch.float32)
+    tensors["extra.mu_mean"] = torch.from_numpy(mu_val.mean(0))
+    tensors["extra.mu_std"] = torch.from_numpy(mu_val.std(0))
+    tensors["extra.examples"] = torch.from_numpy(mu_val[:24].copy())
+    tensors["extra.density_mean"] = torch.from_numpy(density.mean)
+    tensors["extra.density_chol"] = torch.from_numpy(density.chol)
+    for name, direction in directions.items():
+        tensors[f"extra.dir_{name}"] = torch.from_numpy(direction)
+    for k, v in reader.state_dict().items():
+        tensors[f"extra.reader.{k}"] = v
+    config = {
+        "model": {**vae.config_dict(net), "decoder": "upsample"},
+        "attributes": list(directions),
+        "attribute_pushes": card["attribute_pushes"],
+        "image_size": val_x.shape[1],
+    }
+    save_artifact(out, tensors, config, card, readme=training.card_readme(card))
+    print(f"wrote {out}: {card['headline']}")
