@@ -595,6 +595,10 @@ def sharp_training(card: dict) -> None:
             legend={"orientation": "h", "y": -0.3},
         )
         st.plotly_chart(fig, width="stretch")
+    runs = card["training"].get("commands_run") or []
+    if len(runs) > 1:
+        st.markdown("**The runs, each resuming the last** (the first step each began at):")
+        st.table(pd.DataFrame(runs).rename(columns={"command": "command", "from_step": "from step"}).astype(str))
     data = card["data"]
     st.markdown(f"**Data:** {data['data']}. **Licence:** {data['licence']}. {data['citation']}")
     st.markdown("**Rebuild this artifact:**")

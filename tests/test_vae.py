@@ -342,6 +342,27 @@ def test_trainer_resumes_from_its_checkpoint(faces_dir, tmp_path):
     assert b.card["epochs_run"] == 2
 
 
+def test_sharp_trainer_runs_the_adversarial_recipe_and_resumes(vae_smoke_root, faces_dir, tmp_path):
+    from trainers import vae as trainer
+
+    args = [
+        "--smoke",
+        "--model",
+        "faces-sharp",
+        "--data-dir",
+        str(faces_dir),
+        "--base",
+        str(vae_smoke_root / "vae-faces"),
+    ]
+    args += ["--checkpoint", str(tmp_path / "c.pt"), "--disc-weight", "0.8", "--fm-weight", "1", "--band-weight", "0"]
+    trainer.main([*args, "--out", str(tmp_path / "a")])
+    trainer.main([*args, "--out", str(tmp_path / "b"), "--resume", "--restart-adversarial"])
+    card = registry.load_artifact("b", tmp_path).card
+    assert [c["from_step"] for c in card["training"]["commands_run"]] == [0, 6]
+    assert any(row.get("phase") == "adversarial" and "d" in row for row in card["history"])
+    assert "hinge PatchGAN" in card["model"]
+
+
 # ---------------------------------------------------------------- the page
 
 
@@ -493,11 +514,24 @@ def test_adaptive_weight_is_finite_and_balances_the_gradients():
     assert g_gan == pytest.approx(g_rec.item(), rel=1e-3)
 
 
+def test_band_power_loss_asks_each_patch_for_its_own_detail():
+    from gallery.vae import sharp
+
+    real = torch.rand(2, 3, 64, 64)
+    blurred = F.avg_pool2d(real, 3, 1, 1)
+    assert sharp.band_power_loss(real, real) == 0
+    assert sharp.band_power_loss(blurred, real) > 0.5
+    dotted = blurred.clone()
+    dotted[:, :, 10, 10] = 1.0  # one bright dot fills every band of one patch only
+    assert sharp.band_power_loss(dotted, real) > 0.9 * sharp.band_power_loss(blurred, real)
+
+
 def test_ema_moves_a_fraction_toward_the_live_weights():
     from gallery.vae import sharp
 
     live = torch.nn.Linear(2, 2)
     ema = sharp.EMA(live, decay=0.9)
+    ema.updates = 1000  # past the warm-up of the decay
     before = ema.module.weight.clone()
     with torch.no_grad():
         live.weight.add_(1.0)

@@ -31,6 +31,18 @@ FLOORS = {
 }
 
 
+def objective(args) -> str:
+    """The terms of the last training phase, in words (earlier phases: the card's training.commands_run)."""
+    terms = ["L1"]
+    if args.band_weight:
+        terms.append(f"{args.band_weight:g} x L1 of the log band power of 16x16 patches")
+    if args.fm_weight:
+        terms.append(f"{args.fm_weight:g} x discriminator feature matching")
+    if args.disc_weight:
+        terms.append(f"a hinge PatchGAN at {args.disc_weight:g} x the adaptive weight")
+    return ", ".join(terms)
+
+
 def as_stored(a: np.ndarray) -> np.ndarray:
     """The array as the artifact will hold it (float16), so the card measures what the page will use."""
     return a.astype(np.float16).astype(np.float32)
@@ -102,8 +114,20 @@ def choose_pushes(reader, net, codes, gender, directions) -> dict:
     return {"female": (to_female, to_male), "older": (to_older, to_older)}
 
 
+def relabel_phases(history: list[dict], commands: list[dict]) -> None:
+    """Rows logged without a discriminator by a trainer that named every phase after the warm-up "adversarial"."""
+    ends = [c["from_step"] for c in commands[1:]] + [float("inf")]
+    for run, end in zip(commands, ends):
+        if "--disc-weight 0 " not in run["command"] + " " or "--fm-weight 0 " not in run["command"] + " ":
+            continue
+        for row in history:
+            if run["from_step"] < row.get("step", 0) <= end and row.get("phase") == "adversarial":
+                row["phase"] = "spectral"
+
+
 def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, files):
     net, start = rounded(net), time.time()
+    relabel_phases(history, args.commands)
     train_x, val_x = faces.images[tr], faces.images[va]
     critic_epochs, reader_epochs = (1, 1) if args.smoke else (3, 8)
     mu_train = encode_all(net, train_x)
@@ -176,13 +200,29 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
         "artifact": out.name,
         "parameters": vae.num_parameters(net),
         "train_command": args.command,
-        "training": {"command_line": args.command, "data_files": training.data_files(files)},
+        "training": {
+            "command_line": args.command,
+            "commands_run": args.commands,  # each invocation of the trainer, and the step it started from
+            "data_files": training.data_files(files),
+        },
         "hardware": training.hardware(device),
         "train_seconds": round(seconds),
         "steps": steps,
         "optimisation": {
             k: getattr(args, k)
-            for k in ("batch", "lr", "warmup_steps", "warmup_lr", "disc_weight", "fm_weight", "r1", "ema", "seed")
+            for k in (
+                "batch",
+                "lr",
+                "warmup_steps",
+                "warmup_lr",
+                "disc_weight",
+                "fm_weight",
+                "band_weight",
+                "r1",
+                "ema",
+                "disc_spectral_norm",
+                "seed",
+            )
         },
         "data": {
             **FACES_LICENCE,
@@ -196,8 +236,8 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
         "task": "sharp decoder for the 64x64 face VAE (UTKFace): the sigma-VAE's frozen encoder, a decoder "
         "trained for realism",
         "model": f"frozen sigma-VAE encoder ({args.base}); decoder: nearest-neighbour upsampling + 3x3 convolutions "
-        f"with residual blocks, channels {'-'.join(map(str, net.cfg.decoder_channels))}; trained with L1, "
-        "discriminator feature matching and an adaptively weighted hinge PatchGAN",
+        f"with residual blocks, channels {'-'.join(map(str, net.cfg.decoder_channels))}; last phase trained with "
+        f"{objective(args)}",
         "metrics": metrics,
         "floors": FLOORS,
         "attribute_pushes": {k: {"plus": v[0], "minus": v[1]} for k, v in pushes.items()},
