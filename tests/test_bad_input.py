@@ -289,6 +289,7 @@ INPUTS = [
     Input(SKILLS, "text_input", "sim_b", "smo", in_tab(2, "metric")),
     Input(SKILLS, "text_input", "odd", "java, hibernate, spring, tally", in_tab(3, "success")),
     Input(VAE, "number_input", "faces_seed", 3, lambda at: len(at.image) > 3),
+    Input(VAE, "number_input", "faces_batch_seed", 4, lambda at: len(at.image) > 3),
     Input(VAE, "number_input", "faces_Start_seed", 5, lambda at: len(at.image) > 3),
     Input(VAE, "number_input", "faces_End_seed", 6, lambda at: len(at.image) > 3),
     Input(
