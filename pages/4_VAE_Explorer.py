@@ -32,6 +32,16 @@ def load(kind: str):
     return vae.load(f"vae-{kind}")
 
 
+def load_if_intact(kind: str):
+    """The model, or None where its artifact is missing or broken (for the optional parts that borrow it)."""
+    from gallery.registry import ArtifactError
+
+    try:
+        return load(kind)
+    except ArtifactError:
+        return None
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def decode_cached(kind: str, codes: bytes, n: int, digit: int) -> np.ndarray:
     """Decode a batch of codes (as bytes, so the cache can key on them) into uint8 images."""
@@ -81,13 +91,8 @@ ranked = model.ranked_dims()
 def attribute_model():
     """Whose attribute directions the sliders use: faces-sharp's measured ones serve both face decoders (one code
     space); the faithful decoder falls back to its own group-mean directions when faces-sharp is unavailable."""
-    from gallery.registry import ArtifactError
-
     if space == "faces" and kind != "faces-sharp":
-        try:
-            return load("faces-sharp")
-        except ArtifactError:
-            pass
+        return load_if_intact("faces-sharp") or model
     return model
 
 
@@ -100,15 +105,10 @@ def dim_key(i: int) -> str:
     return f"{space}_dim_{i}"
 
 
-@st.cache_resource(show_spinner=False)
 def face_density():
     """The Gaussian fitted to the training faces' codes (stored with faces-sharp; both face models share codes)."""
-    from gallery.registry import ArtifactError
-
-    try:
-        return load("faces-sharp").density()
-    except ArtifactError:
-        return None
+    sharp_model = load_if_intact("faces-sharp")
+    return sharp_model.density() if sharp_model else None
 
 
 def draw_codes(n: int, seed: int) -> np.ndarray:
@@ -197,12 +197,8 @@ def upload_changed() -> None:
 
 def sharp_card() -> dict | None:
     """The sharp model's card (it holds the measurements of both face decoders), or None where it is broken."""
-    from gallery.registry import ArtifactError
-
-    try:
-        return load("faces-sharp").card
-    except ArtifactError:
-        return None
+    sharp_model = load_if_intact("faces-sharp")
+    return sharp_model.card if sharp_model else None
 
 
 def perception_distortion_note() -> str:
@@ -262,13 +258,7 @@ other = {"faces-sharp": "faces", "faces": "faces-sharp"}.get(kind)  # the other 
 
 
 def available(name: str) -> bool:
-    from gallery.registry import ArtifactError
-
-    try:
-        load(name)
-        return True
-    except ArtifactError:
-        return False
+    return load_if_intact(name) is not None
 
 
 compare = bool(other and st.session_state.get("faces_compare") and available(other))

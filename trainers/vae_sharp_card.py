@@ -71,7 +71,7 @@ def decode_ms(net, latent: int, repeats: int = 30) -> float:
     return best * 1000
 
 
-def measure_decoder(net, train_x, val_x, density, critic_epochs: int, smoke: bool) -> dict:
+def measure_decoder(net, train_x, val_x, density, critic_epochs: int) -> dict:
     """Reconstruction, sharpness, spectrum and the two-sample AUC of one decoder, for both samplers."""
     latent = net.cfg.latent
     mu_val = encode_all(net, val_x)
@@ -139,7 +139,7 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
     measured = {}
     for name, model in decoders.items():
         print(f" {name}", flush=True)
-        measured[name] = measure_decoder(model, train_x, val_x, density, critic_epochs, args.smoke)
+        measured[name] = measure_decoder(model, train_x, val_x, density, critic_epochs)
     _, pca_val, pca_rec = pca_reference(train_x, val_x, net.cfg.latent)
     controls = {
         "real_vs_real": realism.two_sample_auc(
