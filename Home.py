@@ -8,18 +8,23 @@ import threading
 
 import streamlit as st
 
-from gallery.demos import DEMOS, SECTIONS, card_of, headline_of, sample_of, url_path
+from gallery import ui
+from gallery.demos import DEMOS, SECTIONS, card_of, headline_of, sample_of, thumbnail_of, url_path
 
+CARDS_PER_ROW = 3
+WARM_THREAD = "gallery-warm-up"  # the only thread that may import torch for the landing page (tests check it)
 WARM_MODULES = ("torch", "gallery.names.model", "gallery.essays.model", "gallery.skills.model", "plotly.express")
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def warm_up() -> threading.Thread:
     """Import the demos' heavy modules in the background, once per server, after the landing page is drawn.
 
     Importing torch alone takes seconds; done here, a visitor's first demo page starts without that wait.
     """
-    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in WARM_MODULES], daemon=True)
+    thread = threading.Thread(
+        target=lambda: [importlib.import_module(m) for m in WARM_MODULES], name=WARM_THREAD, daemon=True
+    )
     thread.start()
     return thread
 
@@ -30,15 +35,19 @@ def landing() -> None:
         "Small neural networks you can play with: each page loads a model trained offline on real data, "
         "lets you drive it, explains what you see, and shows how well it does against a simple baseline."
     )
-    columns = st.columns(3)
     for i, demo in enumerate(DEMOS):
-        with columns[i % 3].container(border=True, height=330):
+        if i % CARDS_PER_ROW == 0:
+            columns = iter(st.columns(CARDS_PER_ROW))
+        with next(columns).container(border=True, height="stretch"):  # a row's cards as tall as its tallest
             st.subheader(demo.title, anchor=False)
+            card = card_of(demo) if demo.page else None
+            picture = thumbnail_of(demo) if card is not None else None  # no picture of a missing model
+            if picture is not None:  # rendered offline by python -m tools.thumbnails
+                st.image(str(picture), alt=demo.picture or f"What the {demo.title.lower()} demo makes")
             st.write(demo.line)
             if demo.page is None:
                 st.caption("Not built yet.")
                 continue
-            card = card_of(demo)
             if card is not None:
                 st.markdown(sample_of(card) or "")
                 st.caption(headline_of(card) or "")
@@ -49,7 +58,8 @@ def landing() -> None:
         warm_up()
 
 
-st.set_page_config(page_title="Deep Learning Experiments Gallery", page_icon=":material/science:", layout="wide")
+ui.limit_threads()  # once torch is loaded: GALLERY_TORCH_THREADS (default 1) for the whole server
+st.set_page_config(page_title="Deep Learning Experiments Gallery", page_icon="🧪", layout="wide")
 built = {demo.page: demo for demo in DEMOS if demo.page}
 navigation = {"": [st.Page(landing, title="Home", icon=":material/home:", default=True)]}
 for section, pages in SECTIONS.items():

@@ -5,6 +5,7 @@
     python -m gallery names score --gender male ravi priya
     python -m gallery essays generate --prompt "How to start" --length 300 --temperature 0.8 --seed 0
     python -m gallery essays score --file essay.txt
+    python -m gallery serve --replicas 2 --port 8080   # runs until Ctrl-C (gallery/serve.py)
 
 Each demo's verbs live in ``gallery/<demo>/cli.py`` (a ``register(subparsers)`` function, listed in
 ``DEMO_CLIS``); a demo's module is imported only when its verbs are parsed.
@@ -18,6 +19,7 @@ import importlib
 import json
 import sys
 
+from gallery import serve
 from gallery.registry import ArtifactError, check_artifact, list_artifacts
 
 DEMO_CLIS = ("names", "essays", "skills", "vae", "digits", "text", "maps", "translate")  # gallery.<demo>.cli modules
@@ -52,7 +54,8 @@ def parser(argv=None) -> argparse.ArgumentParser:
     )
     demos = p.add_subparsers(dest="demo", required=True)
     demos.add_parser("list", help="artifacts and whether they are intact").set_defaults(run=cmd_list)
-    wanted = argv[:1] if argv and argv[0] in DEMO_CLIS else DEMO_CLIS
+    serve.register(demos)  # python -m gallery serve: replicas behind nginx, in the foreground
+    wanted = argv[:1] if argv and argv[0] in DEMO_CLIS else () if argv and argv[0] == "serve" else DEMO_CLIS
     for demo in wanted:
         importlib.import_module(f"gallery.{demo}.cli").register(demos)
     return p

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from gallery import registry
 
@@ -13,7 +14,9 @@ class Demo:
     line: str
     page: str | None  # None: not built yet
     artifact: str | None = None
-    icon: str = ":material/science:"
+    icon: str = ":material/science:"  # the sidebar's and the Open link's: Streamlit ships this font
+    emoji: str = "🧪"  # the browser tab's (page_icon): a Material one there is fetched from Google's font server
+    picture: str = ""  # what the artifact's thumbnail.png shows (its alt text), "" where it has none
 
 
 DEMOS = (
@@ -23,6 +26,7 @@ DEMOS = (
         "pages/1_Names.py",
         "names-gru",
         ":material/badge:",
+        emoji="📛",
     ),
     Demo(
         "Essay generator",
@@ -30,6 +34,7 @@ DEMOS = (
         "pages/2_Essays.py",
         "essays-lstm",
         ":material/edit_note:",
+        emoji="📝",
     ),
     Demo(
         "Skill neighbours",
@@ -37,6 +42,8 @@ DEMOS = (
         "pages/3_Skill_Neighbors.py",
         "skills-glove",
         ":material/hub:",
+        emoji="🔗",
+        picture="The skill python and its nearest GloVe neighbours, laid out by PCA",
     ),
     Demo(
         "Embedding maps",
@@ -44,6 +51,8 @@ DEMOS = (
         "pages/10_Embedding_Maps.py",
         "maps-skills-word2vec",
         ":material/scatter_plot:",
+        emoji="🗺️",
+        picture="A UMAP map of 3,000 job skills (word2vec), coloured by cluster",
     ),
     Demo(
         "VAE latent explorer",
@@ -51,6 +60,8 @@ DEMOS = (
         "pages/4_VAE_Explorer.py",
         "vae-faces-sharp",
         ":material/tune:",
+        emoji="🎛️",
+        picture="Six faces the sharp decoder made from new random codes",
     ),
     Demo(
         "Résumé classifier",
@@ -58,6 +69,8 @@ DEMOS = (
         "pages/8_Resume_Classifier.py",
         "text-classifiers",
         ":material/description:",
+        emoji="📄",
+        picture="Each classifier's accuracy on a leaky split and with duplicate résumés kept apart",
     ),
     Demo(
         "NLP basics",
@@ -65,6 +78,7 @@ DEMOS = (
         "pages/9_NLP_Basics.py",
         None,
         ":material/text_fields:",
+        emoji="🔤",
     ),
     Demo(
         "Attention heatmaps",
@@ -72,6 +86,8 @@ DEMOS = (
         "pages/11_Translate.py",
         "translate-transformer",
         ":material/translate:",
+        emoji="🌍",
+        picture="A cross-attention heatmap: English words against the German words they were written from",
     ),
     Demo(
         "Digit recognizer",
@@ -79,13 +95,17 @@ DEMOS = (
         "pages/5_Digit_Recognizer.py",
         "digits-cnn",
         ":material/draw:",
+        emoji="✏️",
+        picture="A drawn 7 and the CNN's probability for each digit",
     ),
     Demo(
         "Digit clustering",
-        "An autoencoder and DEC sort 70,000 digits into ten groups without labels.",
+        "From KMeans to DEC and N2D: 70,000 digits sorted into ten groups without labels, rung by rung.",
         "pages/6_Clustering.py",
-        "digits-dec",
+        "digits-n2d",
         ":material/bubble_chart:",
+        emoji="🫧",
+        picture="Test digits mapped in 2-D by t-SNE of their N2D embedding, coloured by cluster",
     ),
     Demo(
         "Gradient descent",
@@ -93,6 +113,7 @@ DEMOS = (
         "pages/7_Gradient_Descent.py",
         None,
         ":material/trending_down:",
+        emoji="📉",
     ),
 )
 
@@ -125,6 +146,14 @@ def card_of(demo: Demo) -> dict | None:
         return registry.read_json(registry.PRETRAINED / demo.artifact / "card.json")
     except (OSError, ValueError):
         return None
+
+
+def thumbnail_of(demo: Demo) -> Path | None:
+    """The picture rendered into the demo's artifact folder (python -m tools.thumbnails), or None without one."""
+    if not demo.artifact:
+        return None
+    path = registry.PRETRAINED / demo.artifact / registry.THUMBNAIL_FILE
+    return path if path.is_file() else None
 
 
 def headline_of(card: dict) -> str | None:

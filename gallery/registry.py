@@ -4,7 +4,10 @@ An artifact is a folder ``pretrained/<demo>-<model>/`` holding
 
 - ``model.safetensors``: the weights (safetensors never executes code on load),
 - ``config.json``: everything needed to rebuild the model,
-- ``card.json``: data, training command, metrics, and the weights' sha256.
+- ``card.json``: data, training command, metrics, and the weights' sha256,
+- optionally ``thumbnail.png``: the landing page's small picture (``python -m tools.thumbnails``).
+  Verification hashes the weights only, so the picture can be rendered after training; rewriting
+  an artifact with :func:`save_artifact` replaces the whole folder, picture included.
 
 Trainers write artifacts with :func:`save_artifact` (atomically: a crash never
 leaves a half-written folder); pages and the command line read them with
@@ -25,6 +28,7 @@ from pathlib import Path
 PRETRAINED = Path(os.environ.get("GALLERY_PRETRAINED", Path(__file__).resolve().parent.parent / "pretrained"))
 WEIGHTS_FILE = "model.safetensors"
 REQUIRED_FILES = (WEIGHTS_FILE, "config.json", "card.json")
+THUMBNAIL_FILE = "thumbnail.png"  # optional, see the module's docstring
 
 
 class ArtifactError(RuntimeError):

@@ -126,3 +126,32 @@ def point_registry_at(root, monkeypatch):
 def use_smoke_artifacts(smoke_root, monkeypatch):
     """Point the registry (and so the pages and the CLI) at the smoke artifacts."""
     yield from point_registry_at(smoke_root, monkeypatch)
+
+
+def one_page_pdf(lines=(), stream: bytes | None = None, flate: bool = False) -> bytes:
+    """A minimal one-page PDF written by hand: ``lines`` of text in Helvetica (pypdf reads them back), or the given
+    content ``stream`` (``flate``: declared as compressed)."""
+
+    def escape(line: str) -> bytes:
+        raw = line.encode("latin-1", errors="replace")
+        return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+
+    text = b" T* ".join(b"(" + escape(line) + b") Tj" for line in lines)
+    content = stream or b"BT /F1 12 Tf 14 TL 72 720 Td " + text + b" ET"
+    head = b"<< /Length %d%s >>" % (len(content), b" /Filter /FlateDecode" if flate else b"")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        head + b"\nstream\n" + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)

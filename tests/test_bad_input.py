@@ -44,6 +44,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import one_page_pdf
+
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 90
 MB = 1_000_000
@@ -121,28 +123,6 @@ def thin_stroke_photo(side: int = 3000) -> Image.Image:
     return Image.fromarray(img).convert("RGB")
 
 
-def pdf(text: str = "", stream: bytes | None = None, flate: bool = False) -> bytes:
-    """A one-page PDF showing ``text`` in Helvetica (or with the given content stream)."""
-    content = stream or b"BT /F1 12 Tf 72 712 Td (" + text.encode("latin-1") + b") Tj ET"
-    head = b"<< /Length %d%s >>" % (len(content), b" /Filter /FlateDecode" if flate else b"")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        head + b"\nstream\n" + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = b"%PDF-1.4\n", []
-    for i, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-
-
 def flate_bomb(megabytes: int = 200) -> bytes:
     """A content stream of ``megabytes`` MB of spaces, compressed to a few hundred KB."""
     comp = zlib.compressobj(9)
@@ -184,8 +164,8 @@ def resume_upload(kind: str) -> tuple[str, bytes, str]:
         "empty file": ("empty.txt", lambda: b"", "text/plain"),
         "binary named .txt": ("photo.txt", lambda: encode(noisy_picture(64), "PNG"), "text/plain"),
         "image named .pdf": ("photo.pdf", lambda: encode(noisy_picture(64), "JPEG"), "application/pdf"),
-        "truncated PDF": ("cut.pdf", lambda: pdf(RESUME)[:180], "application/pdf"),
-        "PDF flate bomb": ("bomb.pdf", lambda: pdf(stream=flate_bomb(), flate=True), "application/pdf"),
+        "truncated PDF": ("cut.pdf", lambda: one_page_pdf([RESUME])[:180], "application/pdf"),
+        "PDF flate bomb": ("bomb.pdf", lambda: one_page_pdf(stream=flate_bomb(), flate=True), "application/pdf"),
         "huge file": ("huge.txt", lambda: (RESUME + "\n").encode() * (6 * MB // len(RESUME)), "text/plain"),
         "odd Unicode text": (
             "\u202etxt.exe \U0001f642.txt",
@@ -211,6 +191,15 @@ def messages(at) -> list[str]:
 
 def captions(at) -> str:
     return " ".join(texts(at, "caption"))
+
+
+GREEDY = "Greedy vs sampled"  # the essay page's tab with both texts
+INTERPOLATE = {"setup": (("tab", "vae_tab", "Interpolate"),), "session": "vae interpolate"}  # the VAE page's tab
+
+
+def vae_pictures(at) -> bool:
+    """The VAE page's first screen: the face and the batch of 16 (the other tabs are built when opened)."""
+    return len(at.image) >= 2
 
 
 def essay_shown(at) -> bool:
@@ -242,7 +231,7 @@ class Input:
     key: str  # the widget's key (its label when it has none), or the query parameter
     normal: object
     ok: Callable
-    setup: tuple = ()  # (widget, key, value) set once when the page's session starts
+    setup: tuple = ()  # (widget, key, value) set once when the page's session starts; ("tab", key, label) opens a tab
     kinds: tuple = ()  # the bad values that apply; default: all of the widget's kind
     session: str = ""  # inputs with the same session share one AppTest (default: the page)
 
@@ -279,19 +268,28 @@ SENTENCES = "The cat sat on the mat.\nA dog chased the cat."
 INPUTS = [
     Input(NAMES, "text_input", "prefix", "ra", has_table),
     Input(NAMES, "number_input", "seed", 7, has_table),
-    Input(ESSAYS, "text_area", "prompt", "How to start", essay_shown, setup=(("slider", "length", 50),)),
-    Input(ESSAYS, "number_input", "seed", 7, essay_shown, setup=(("slider", "length", 50),)),
+    *(
+        Input(ESSAYS, widget, key, normal, essay_shown, setup=(("slider", "length", 50), ("tab", "essays_tab", GREEDY)))
+        for widget, key, normal in (("text_area", "prompt", "How to start"), ("number_input", "seed", 7))
+    ),
     Input(SKILLS, "typed_option", "skill", "python", metric("Query time")),
     Input(SKILLS, "query", "skill", "python", metric("Query time"), session="fresh"),
-    Input(SKILLS, "text_input", "positive", "php, django", in_tab(1, "dataframe")),
-    Input(SKILLS, "text_input", "negative", "python", in_tab(1, "dataframe")),
-    Input(SKILLS, "text_input", "sim_a", "seo", in_tab(2, "metric")),
-    Input(SKILLS, "text_input", "sim_b", "smo", in_tab(2, "metric")),
-    Input(SKILLS, "text_input", "odd", "java, hibernate, spring, tally", in_tab(3, "success")),
-    Input(VAE, "number_input", "faces_seed", 3, lambda at: len(at.image) > 3),
-    Input(VAE, "number_input", "faces_batch_seed", 4, lambda at: len(at.image) > 3),
-    Input(VAE, "number_input", "faces_Start_seed", 5, lambda at: len(at.image) > 3),
-    Input(VAE, "number_input", "faces_End_seed", 6, lambda at: len(at.image) > 3),
+    *(
+        Input(SKILLS, "text_input", key, normal, in_tab(i, kind), setup=(("tab", "skills_tab", tab),), session=tab)
+        for i, tab, key, normal, kind in (
+            (1, "Analogies", "positive", "php, django", "dataframe"),
+            (1, "Analogies", "negative", "python", "dataframe"),
+            (2, "Similarity", "sim_a", "seo", "metric"),
+            (2, "Similarity", "sim_b", "smo", "metric"),
+            (3, "Odd one out", "odd", "java, hibernate, spring, tally", "success"),
+        )
+    ),
+    Input(VAE, "number_input", "faces_seed", 3, vae_pictures),
+    Input(VAE, "number_input", "faces_batch_seed", 4, vae_pictures),
+    *(
+        Input(VAE, "number_input", key, normal, lambda at: len(at.image) >= 3, **INTERPOLATE)  # and the path
+        for key, normal in (("faces_Start_seed", 5), ("faces_End_seed", 6))
+    ),
     Input(
         VAE,
         "file_uploader",
@@ -299,6 +297,8 @@ INPUTS = [
         ("face.png", encode(noisy_picture(96), "PNG"), "image/png"),
         upload_used,
         kinds=IMAGE_KINDS,
+        setup=(("tab", "vae_tab", "Upload a photo"),),
+        session="vae upload",
     ),
     Input(
         VAE,
@@ -308,7 +308,7 @@ INPUTS = [
         upload_used,
         kinds=IMAGE_KINDS,
         session="vae digits",
-        setup=(("segmented_control", "kind", "digits"),),
+        setup=(("segmented_control", "kind", "digits"), ("tab", "vae_tab", "Upload a photo")),
     ),
     Input(
         DIGITS,
@@ -334,7 +334,7 @@ INPUTS = [
         RESUMES,
         "file_uploader",
         "upload",
-        ("cv.pdf", pdf(RESUME), "application/pdf"),
+        ("cv.pdf", one_page_pdf([RESUME]), "application/pdf"),
         lambda at: has_table(at, rows=8) and "cv.pdf" in str(messages(at)),
         kinds=RESUME_KINDS,
     ),
@@ -355,7 +355,7 @@ PAGE_SHOWN = {
     NAMES: has_table,
     ESSAYS: essay_shown,
     SKILLS: metric("Query time"),
-    VAE: lambda at: len(at.image) > 3,
+    VAE: vae_pictures,
     DIGITS: lambda at: len(at.metric) >= 3,
     CLUSTERING: lambda at: "what the autoencoder rebuilds" in captions(at),
     DESCENT: lambda at: has_table(at, rows=2),
@@ -420,8 +420,10 @@ class Sessions:
             at = AppTest.from_file(str(ROOT / "pages" / inp.page), default_timeout=TIMEOUT)
             at.run()
             for kind, key, value in inp.setup:
-                w = getattr(at, kind)(key=key).set_value(value)
-                submit(at, w)
+                if kind == "tab":  # a tab built only while open (on_change="rerun"): open it by its key
+                    at.session_state[key] = value
+                else:
+                    submit(at, getattr(at, kind)(key=key).set_value(value))
                 at.run()
             assert not at.exception, at.exception
             self.live[name] = at
@@ -454,10 +456,17 @@ class WriteLog:
             self.paths += [os.fsdecode(a) for a in args[:2] if isinstance(a, (str, bytes, os.PathLike))]
 
     def outside(self, allowed: list[Path]) -> list[str]:
+        """The writes that no allowed folder holds. The repository is never temporary space: a folder that holds
+        the checkout (the system's temporary folder, when the repository was cloned into it) allows no write into
+        the repository; an allowed folder inside the repository still allows writes into itself."""
+        repo = Path(os.path.realpath(ROOT))
         bad = []
         for p in self.paths:
             real = Path(os.path.realpath(p))
-            if "__pycache__" in real.parts or any(real.is_relative_to(a) for a in allowed):
+            if "__pycache__" in real.parts:
+                continue
+            in_repo = real.is_relative_to(repo)
+            if any(real.is_relative_to(a) and (a.is_relative_to(repo) or not in_repo) for a in allowed):
                 continue
             bad.append(p)
         return sorted(set(bad))
@@ -518,13 +527,17 @@ def recording(writes):
 
 def test_the_write_log_sees_a_write_outside_the_temporary_folder(writes):
     """The check above can fail: opening a file for writing in the repository is recorded (the folder does not
-    exist, so nothing is written)."""
+    exist, so nothing is written), also where the checkout itself lies in the temporary folder (a clone into /tmp);
+    a write into temporary space outside the checkout is not."""
     target = ROOT / "no-such-folder-for-bad-input" / "x.txt"
+    elsewhere = Path(tempfile.gettempdir()) / "no-such-folder-for-bad-input" / "x.txt"
     writes.paths.clear()
     writes.on = True
-    with pytest.raises(FileNotFoundError):
-        open(target, "w")  # noqa: SIM115
+    for path in (target, elsewhere):
+        with pytest.raises(FileNotFoundError):
+            open(path, "w")  # noqa: SIM115
     writes.on = False
+    assert len(writes.paths) == 2
     assert writes.outside([Path(os.path.realpath(tempfile.gettempdir()))]) == [str(target)]
 
 
@@ -589,7 +602,7 @@ def files(tmp_path_factory):
         "odd.txt": "\n".join((COMBINING, RIGHT_TO_LEFT, EMOJI, TEXT["NUL"])).encode(),
         "binary.txt": encode(noisy_picture(64), "PNG")[:3000],
         "short-binary.txt": encode(noisy_picture(64), "PNG")[:300],
-        "cut.pdf": pdf(RESUME)[:180],
+        "cut.pdf": one_page_pdf([RESUME])[:180],
         "resume.txt": RESUME.encode(),
         "german.txt": "Der Hund schläft.\nIch trinke Kaffee.\n".encode(),
         "one-line.txt": b"Danke.\n",

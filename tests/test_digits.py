@@ -14,14 +14,15 @@ import torch
 from PIL import Image
 
 from gallery import DATA_ROOT
-from gallery.digits import cluster, examples, lesson, models, preprocess
+from gallery.digits import cluster, examples, lesson, models, n2d, preprocess
 from tests.conftest import point_registry_at
 
 ROOT = Path(__file__).resolve().parent.parent
 MNIST = DATA_ROOT / "mnist" / "mnist.npz"
 needs_mnist = pytest.mark.skipif(not MNIST.is_file(), reason=f"MNIST is not at {MNIST} (set GALLERY_DATA)")
 FLOORS = {"logreg": 0.92, "mlp": 0.982, "cnn": 0.993}
-DEC_FLOOR = 0.84
+DEC_FLOOR = 0.874  # the notebook's own figure (issue 18)
+N2D_FLOOR = 0.95  # N2D's paper reports 97.9%
 
 
 def synthetic_mnist(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.ndarray]:
@@ -47,7 +48,7 @@ def synthetic_mnist(n_train: int, n_test: int, seed: int = 0) -> dict[str, np.nd
 
 @pytest.fixture(scope="session")
 def digits_smoke_root(tmp_path_factory):
-    """A pretrained/ folder with all four digits artifacts from the real trainer in --smoke mode."""
+    """A pretrained/ folder with all five digits artifacts from the real trainer in --smoke mode."""
     from trainers import digits
 
     data_dir = tmp_path_factory.mktemp("mnist")
@@ -68,6 +69,10 @@ def digits_smoke_root(tmp_path_factory):
                 str(ckpt / f"{kind}.pt"),
             ]
         )
+    digits.main(
+        ["--smoke", "--model", "n2d", "--data-dir", str(data_dir), "--out", str(root / "digits-n2d")]
+        + ["--autoencoder", str(root / "digits-dec"), "--checkpoint", str(ckpt / "n2d.pt")]
+    )
     return root
 
 
@@ -188,6 +193,65 @@ def test_dec_target_distribution_rows_sum_to_one_and_sharpen():
     assert cluster.AutoEncoder((784, 16, 3))(torch.rand(2, 28, 28)).shape == (2, 28, 28)
 
 
+def blobs(centres: int, per: int = 80, dims: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Well separated Gaussian blobs (N, dims) and their labels."""
+    rng = np.random.default_rng(seed)
+    means = rng.normal(0, 12, (centres, dims))
+    y = np.repeat(np.arange(centres), per)
+    return (means[y] + rng.normal(0, 1, (len(y), dims))).astype(np.float32), y
+
+
+def test_the_mixtures_bic_finds_the_number_of_blobs():
+    x, _ = blobs(4)
+    assert n2d.components_by_bic(x, range(2, 8)) == 4
+
+
+def test_scale_free_bic_does_not_reward_shrinking_the_data():
+    x, _ = blobs(3, dims=4)
+    _, bic = n2d.Mixture.fit(x, 3, seed=0)
+    _, bic_large = n2d.Mixture.fit(x * 100, 3, seed=0)  # the raw BIC would grow by N*D*2*log(100), about 8,800
+    assert bic_large == pytest.approx(bic, abs=1.0)
+
+
+def test_mixture_as_arrays_predicts_like_scikit_learn():
+    from sklearn.mixture import GaussianMixture
+
+    x, _ = blobs(3, dims=5)
+    mixture, _ = n2d.Mixture.fit(x, 3, seed=0)
+    again = n2d.Mixture.from_config(json.loads(json.dumps(mixture.to_config())))
+    g = GaussianMixture(3, covariance_type="full", random_state=0, reg_covar=1e-5).fit(x)
+    np.testing.assert_allclose(again.predict_proba(x), g.predict_proba(x), atol=1e-6)
+
+
+def test_membership_weights_follow_umaps_calibration():
+    d = np.sort(np.random.default_rng(0).uniform(0, 3, (50, 15)), axis=1)
+    d[:, 0] = 0.0  # a training point's nearest neighbour is itself
+    w = n2d.membership_weights(d)
+    assert np.allclose(w.sum(1), 1) and np.all(np.diff(w, axis=1) <= 1e-12)  # nearer neighbours weigh more
+    # before normalising, each row's memberships sum to log2(k)
+    sigma = np.array([_sigma_for(row) for row in d])
+    assert np.allclose(np.exp(-d / sigma[:, None]).sum(1), np.log2(15), rtol=1e-6)
+
+
+def _sigma_for(row: np.ndarray) -> float:
+    from scipy.optimize import brentq
+
+    return brentq(lambda s: np.exp(-row / s).sum() - np.log2(len(row)), 1e-6, 1e6)
+
+
+def test_n2d_separates_known_clusters_and_places_new_points_in_them():
+    x, y = blobs(5, per=60, seed=1)
+    z = n2d.umap_embedding(x, n_neighbors=10, seed=0, dims=5)
+    mixture, _ = n2d.Mixture.fit(z, 5, seed=0)
+    labels = mixture.predict_proba(z).argmax(1)
+    assert cluster.cluster_accuracy(y, labels) == 1.0
+    placer = n2d.NeighbourEmbedding(x, z, k=10)
+    assert (mixture.predict_proba(placer.transform(x)).argmax(1) == labels).mean() >= 0.99
+    fresh, fresh_y = blobs(5, per=10, seed=1)  # the same centres, new draws
+    fresh = fresh + np.random.default_rng(7).normal(0, 0.3, fresh.shape).astype(np.float32)
+    assert cluster.cluster_accuracy(fresh_y, mixture.predict_proba(placer.transform(fresh)).argmax(1)) == 1.0
+
+
 # --- gradient descent lesson ---------------------------------------------------------------------------------
 
 
@@ -225,6 +289,40 @@ def test_smoke_artifacts_load(digits_artifacts):
     assert c.assign(np.random.rand(3, 28, 28)).shape == (3, 10)
     assert c.reconstruct(np.random.rand(2, 28, 28)).shape == (2, 28, 28)
     assert {"xy", "label", "cluster", "typical"} <= set(c.extras)
+    c = n2d.load()
+    q = c.assign(np.random.rand(3, 28, 28))
+    assert q.shape == (3, 10) and np.allclose(q.sum(1), 1)
+    assert {"xy", "label", "cluster", "typical", "train_cluster"} <= set(c.extras)
+    assert c.card["smoke"] is True and c.card["train_command"].startswith("python -m trainers.digits")
+
+
+@pytest.mark.parametrize("model", ["dec", "n2d"])
+def test_cli_cluster_files_folders_and_errors(digits_artifacts, tmp_path, model):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    for d in range(10):  # either polarity, any size
+        Image.fromarray(examples.render(d, size=40 + 8 * d, dark_on_light=d % 2 == 0)).save(folder / f"{d}.png")
+    (folder / "notes.txt").write_text("not an image, and not listed: only image suffixes are read")
+    (tmp_path / "bad.png").write_bytes(b"not a png")
+    status, rows = run_cli(["digits", "cluster", "--model", model, "--images", str(folder), str(tmp_path / "bad.png")])
+    assert status == 0 and len(rows) == 11
+    assert rows[0]["file"] == str(tmp_path / "bad.png") and "not a readable image" in rows[0]["error"]
+    for row in rows[1:]:
+        assert set(row) == {"file", "cluster", "confidence", "digit"}
+        assert 0 <= row["cluster"] < 10 and 0.1 <= row["confidence"] <= 1
+    status, said = run_cli(["digits", "cluster", "--model", model, "--images", str(tmp_path / "nowhere")])
+    assert status == 1 and "no such folder" in said["error"]
+
+
+def run_cli(argv: list[str]):
+    import contextlib
+
+    from gallery.__main__ import main
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        status = main(argv)
+    return status, json.loads(buf.getvalue())
 
 
 def test_cli_predict_and_errors(digits_artifacts, tmp_path):
@@ -385,3 +483,69 @@ def test_committed_dec_card_beats_its_baselines():
 )
 def test_committed_dec_meets_floor():
     assert committed_dec().card["metrics"]["dec"]["accuracy"] >= DEC_FLOOR
+
+
+def committed_n2d():
+    if not (ROOT / "pretrained" / "digits-n2d").is_dir():
+        pytest.skip("no committed digits-n2d artifact")
+    return n2d.load("digits-n2d", ROOT / "pretrained")
+
+
+def test_committed_n2d_meets_its_floor_and_tops_the_ladder():
+    c = committed_n2d()
+    m = c.card["metrics"]
+    assert c.card["smoke"] is False and m["images"] == 70000
+    assert m["n2d"]["accuracy"] >= N2D_FLOOR
+    assert m["n2d"]["accuracy"] > m["umap_pixels_mixture"]["accuracy"]
+    assert m["n2d"]["accuracy"] > m["autoencoder_kmeans"]["accuracy"]
+    assert len(m["runs"]) >= 3 and m["seed_spread"]["accuracy"][0] >= N2D_FLOOR - 0.05
+    chosen = min(m["runs"], key=lambda r: r["bic"])  # chosen by BIC, never by accuracy
+    assert chosen["n_neighbors"] == c.card["metrics"]["seed_spread"]["n_neighbors"] == c.placer.k
+    assert chosen["accuracy"] == m["n2d"]["accuracy"]
+
+
+@needs_mnist
+def test_committed_n2d_card_is_reproduced_from_its_stored_clusters():
+    from gallery.digits import data
+
+    c = committed_n2d()
+    mnist = data.load()
+    y = np.concatenate([mnist["y_train"], mnist["y_test"]])
+    assert cluster.scores(y, c.extras["train_cluster"]) == c.card["metrics"]["n2d"]
+
+
+@needs_mnist
+def test_committed_n2d_assigns_training_images_as_at_training_time():
+    """Through the whole new-image path (encoder, neighbours, mixture) on 3,000 training images."""
+    from gallery.digits import data
+
+    c = committed_n2d()
+    mnist = data.load()
+    pick = np.random.default_rng(0).choice(60000, 3000, replace=False)
+    q = c.assign(mnist["x_train"][pick] / 255.0)
+    assert (q.argmax(1) == c.extras["train_cluster"][pick]).mean() >= 0.99
+
+
+@needs_mnist
+def test_cli_clusters_real_digits_of_each_class(tmp_path):
+    """Three MNIST test images of each digit, as files (some inverted and enlarged), through `digits cluster`."""
+    from gallery.digits import data
+
+    committed_n2d()
+    mnist = data.load()
+    for d in range(10):
+        for k, i in enumerate(np.flatnonzero(mnist["y_test"] == d)[:3]):
+            pixels = mnist["x_test"][i] if k else 255 - mnist["x_test"][i]
+            Image.fromarray(pixels).resize((28 * (k + 1),) * 2).save(tmp_path / f"{d}_{k}.png")
+    env = {"GALLERY_PRETRAINED": str(ROOT / "pretrained"), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-m", "gallery", "digits", "cluster", "--images", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    rows = json.loads(done.stdout)
+    right = [int(Path(r["file"]).name[0]) == r["digit"] for r in rows]
+    assert len(rows) == 30 and np.mean(right) >= 0.9, rows

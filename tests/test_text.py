@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from gallery import DATA_ROOT, registry
 from gallery.text import basics, classify, evaluate, models, resumes
-from tests.conftest import point_registry_at
+from tests.conftest import one_page_pdf, point_registry_at
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_resume_data = pytest.mark.skipif(
@@ -184,35 +184,11 @@ def test_leaderboard_is_reproducible_with_a_seed(resume_dir, monkeypatch):
 # ---------------------------------------------------------------------------------------------------- uploads
 
 
-def make_pdf(lines: list[str]) -> bytes:
-    """A minimal valid one-page PDF with a text object (Helvetica), written by hand."""
-    text = " T* ".join(
-        "(" + line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") + ") Tj" for line in lines
-    )
-    content = f"BT /F1 12 Tf 14 TL 72 720 Td {text} ET".encode("latin-1")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out, offsets = b"%PDF-1.4\n", []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n" % (len(objects) + 1, xref) + b"%%EOF\n"
-
-
 def test_upload_handling():
     good = "Payroll, recruitment and onboarding of employees; appraisal cycles."
     assert resumes.read_upload("cv.txt", good.encode()) == good
     assert "Naïve" in resumes.read_upload("cv.txt", ("Naïve " + good).encode("latin-1"))
-    pdf = resumes.read_upload("cv.pdf", make_pdf(["Civil engineer (site work)", "AutoCAD concrete estimation"]))
+    pdf = resumes.read_upload("cv.pdf", one_page_pdf(["Civil engineer (site work)", "AutoCAD concrete estimation"]))
     assert "Civil engineer (site work)" in pdf and "AutoCAD concrete estimation" in pdf
     cases = [
         ("cv.txt", b"", "empty"),
@@ -222,7 +198,7 @@ def test_upload_handling():
         ("cv.txt", b"   \n\t ", "empty"),
         ("cv.txt", b"hello world 12345", "Too few words"),
         ("cv.pdf", b"%PDF-1.4 this is not really a pdf", "PDF"),
-        ("cv.pdf", make_pdf([]), "no extractable text"),
+        ("cv.pdf", one_page_pdf([]), "no extractable text"),
     ]
     for name, data, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -274,7 +250,7 @@ def test_cli_classify_and_leaderboard(smoke_text, tmp_path, capsys):
     from gallery.__main__ import main
 
     path = tmp_path / "cv.pdf"
-    path.write_bytes(make_pdf(["Court litigation and legal drafting of petitions", "Advocate, law graduate"]))
+    path.write_bytes(one_page_pdf(["Court litigation and legal drafting of petitions", "Advocate, law graduate"]))
     assert main(["text", "classify", "--model", "tfidf-svc", "--file", str(path)]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["category"] == "Advocate" and set(rows[0]) == {"category", "probability"} and len(rows) == 4

@@ -374,7 +374,7 @@ def act_clustering(page):
 
 
 def check_clustering(page, _):
-    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").filter(has_text="t-SNE").first
     expect_chart_text(chart, lambda t: t == "true digit")
 
 

@@ -1,4 +1,4 @@
-"""``python -m gallery digits ...``: classify image files, evaluate the classifiers on MNIST's test set."""
+"""``python -m gallery digits ...``: classify or cluster image files, evaluate the classifiers on MNIST's test set."""
 
 from __future__ import annotations
 
@@ -6,26 +6,77 @@ from pathlib import Path
 
 from gallery.digits import models
 
+CLUSTERERS = ("dec", "n2d")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
-def cmd_predict(args):
+
+def read_digits(files):
+    """Yield (file, mnist-style image or None, error or None) for each file, through the pages' preprocessing."""
     from gallery.digits import preprocess
 
+    for file in files:
+        try:
+            yield file, preprocess.mnist_style(preprocess.load_image(Path(file))), None
+        except FileNotFoundError:
+            yield file, None, "no such file"
+        except OSError as err:  # a folder, no permission, ...
+            yield file, None, f"cannot read it: {err.strerror}"
+        except ValueError as err:  # not an image, or no ink in it
+            yield file, None, str(err)
+
+
+def cmd_predict(args):
     net, _ = models.load(args.model)
     rows = []
-    for file in args.images:
-        try:
-            image = preprocess.mnist_style(preprocess.load_image(Path(file)))
-        except FileNotFoundError:
-            rows.append({"file": file, "error": "no such file"})
-            continue
-        except OSError as err:  # a folder, no permission, ...
-            rows.append({"file": file, "error": f"cannot read it: {err.strerror}"})
-            continue
-        except ValueError as err:  # not an image, or no ink in it
-            rows.append({"file": file, "error": str(err)})
+    for file, image, error in read_digits(args.images):
+        if error:
+            rows.append({"file": file, "error": error})
             continue
         probs = models.predict_proba(net, image[None])[0]
         rows.append({"file": file, "label": int(probs.argmax()), "probs": [round(float(p), 4) for p in probs]})
+    return rows
+
+
+def load_clusterer(kind: str):
+    if kind == "n2d":
+        from gallery.digits import n2d
+
+        return n2d.load("digits-n2d")
+    from gallery.digits import cluster
+
+    return cluster.load("digits-dec")
+
+
+def image_files(args) -> list[str]:
+    files = list(args.files)
+    if args.images is not None:
+        if not args.images.is_dir():
+            raise ValueError(f"--images {args.images}: no such folder")
+        files += sorted(str(p) for p in args.images.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise ValueError("give image files, or --images DIR with at least one image in it")
+    return files
+
+
+def cmd_cluster(args):
+    """Which cluster each image falls in, and how sure the clusterer is (its soft assignment)."""
+    import numpy as np
+
+    files = image_files(args)
+    clusterer = load_clusterer(args.model)
+    read = list(read_digits(files))
+    good = [image for _, image, error in read if not error]
+    q = clusterer.assign(np.stack(good)) if good else np.zeros((0, 10))
+    rows, i = [], 0
+    for file, _, error in read:
+        if error:
+            rows.append({"file": file, "error": error})
+            continue
+        c = int(q[i].argmax())
+        rows.append(
+            {"file": file, "cluster": c, "confidence": round(float(q[i, c]), 4), "digit": int(clusterer.mapping[c])}
+        )
+        i += 1
     return rows
 
 
@@ -59,6 +110,15 @@ def register(demos) -> None:
     p.add_argument("--model", choices=list(models.CLASSIFIERS), default="cnn")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.set_defaults(run=cmd_predict)
+    c = digits.add_parser(
+        "cluster",
+        help="which unsupervised cluster each picture of a digit falls in, and how sure (no labels were learned; "
+        "'digit' is the digit the cluster was matched to when it was scored)",
+    )
+    c.add_argument("--model", choices=CLUSTERERS, default="n2d")
+    c.add_argument("--images", type=Path, default=None, metavar="DIR", help="every image in this folder")
+    c.add_argument("files", nargs="*", metavar="IMAGE")
+    c.set_defaults(run=cmd_cluster)
     e = digits.add_parser("evaluate", help="each classifier's accuracy on the 10,000 MNIST test images")
     e.add_argument("--model", dest="models", action="append", choices=list(models.CLASSIFIERS), help="repeatable")
     e.add_argument("--data-dir", type=Path, default=None, help="folder holding mnist.npz")
