@@ -186,8 +186,8 @@ def try_a_digit(models: dict) -> None:
         width="stretch",
     )
     st.caption(
-        "DEC's confidence is its Student-t soft assignment; N2D's is the mixture's posterior at the point where "
-        "UMAP's transform starts a new image: the weighted mean of its nearest training codes' places on the map."
+        "DEC's confidence is its Student-t soft assignment. N2D's comes from the digit's nearest training codes: "
+        "weighted as UMAP weighs neighbours, they average their own cluster probabilities under the mixture."
     )
 
 

@@ -477,9 +477,10 @@ def test_committed_dec_card_beats_its_baselines():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="DEC reaches 81.7% (NMI 0.840) after 50 epochs of end-to-end autoencoder pretraining, all this shared "
-    "2-core machine allowed; the DEC paper's 84% used greedy layer-wise denoising pretraining and far longer "
-    "training. An independent reference on the same 70,000 images, UMAP to 10-d then KMeans, reaches 82.3%.",
+    reason="DEC reaches 85.8% (NMI 0.820; the DEC paper: 84.3%) after 90 of DEC-keras's 300 epochs of SGD "
+    "pretraining (autoencoder + KMeans 83.0%, against 78.7% after 50 epochs of Adam), all this shared two-core "
+    "machine allowed in a session (epochs took 20-190 s under load); DEC-keras's 91% average comes from the full 300. "
+    "N2D on this very encoder, measured on the same 70,000 images, reaches 97.4% (digits-n2d).",
 )
 def test_committed_dec_meets_floor():
     assert committed_dec().card["metrics"]["dec"]["accuracy"] >= DEC_FLOOR
