@@ -3,13 +3,13 @@
     python -m gallery serve --replicas 4 --port 8080
 
 Each replica is ``streamlit run Home.py`` on a free local port (127.0.0.1 only), with one thread for torch and BLAS
-(``OMP_NUM_THREADS=1`` and friends; the pages also call ``torch.set_num_threads(1)``), ``MALLOC_ARENA_MAX=2`` (glibc
-keeps fewer memory pools per thread) and the same cookie secret (``STREAMLIT_SERVER_COOKIE_SECRET``, one random
-secret per invocation), so cookies one replica signs are valid on the others. nginx runs in front, in the foreground,
-from ``gallery/nginx.conf.template`` rendered into a temporary folder that also holds its pid, temporary files and
-logs: no root needed, nothing in /etc touched. The template's comments say how the ``gallery_route`` cookie keeps a
-visitor's websocket, uploads and media on the replica that holds its session, and how a dead replica's visitors move
-to a live one.
+(``OMP_NUM_THREADS=1`` and friends, and ``GALLERY_TORCH_THREADS=1``, which the app applies to both),
+``MALLOC_ARENA_MAX=2`` (glibc keeps fewer memory pools per thread) and the same cookie secret
+(``STREAMLIT_SERVER_COOKIE_SECRET``, one random secret per invocation), so cookies one replica signs are valid on the
+others. nginx runs in front, in the foreground, from ``gallery/nginx.conf.template`` rendered into a temporary folder
+that also holds its pid, temporary files and logs: no root needed, nothing in /etc touched. The template's comments
+say how the ``gallery_route`` cookie keeps a visitor's websocket, uploads and media on the replica that holds its
+session, and how a dead replica's visitors move to a live one.
 
 Every child runs in its own process group; Ctrl-C or SIGTERM stops each group (SIGTERM, then SIGKILL after a grace
 period), so nothing is left behind and the port is free afterwards. A replica that exits while serving is reported and

@@ -142,21 +142,25 @@ def page_config(title: str, icon: str) -> None:
     st.set_page_config(page_title=title, page_icon=icon, layout="wide")
 
 
-def digit_input(key: str, canvas: int = 280, default: str = "Example"):
+def digit_input(prefix: str = "", canvas: int = 280):
     """A digit from an example (a font), a drawing or an upload: the raw picture, or None while there is none.
 
     The caller turns it into MNIST's form with ``gallery.digits.preprocess.mnist_style``. A file that is not an
-    image is explained here and stops the run; widgets are keyed by ``key`` so two pages keep their own digit.
+    image is explained here (None is returned). Widget keys start with ``prefix``, so two pages keep their own digit.
     """
     from gallery.digits import examples, preprocess
 
     source = st.segmented_control(
-        "Input", ["Example", "Draw", "Upload"], default=default, key=f"{key}_source", help="Where the digit comes from."
+        "Input",
+        ["Example", "Draw", "Upload"],
+        default="Example",
+        key=f"{prefix}source",
+        help="Where the digit comes from.",
     )
     if source == "Draw":
         from streamlit_drawable_canvas import st_canvas
 
-        width = st.slider("Pen width", 6, 40, 20, key=f"{key}_pen", help="MNIST strokes are 2-3 of 28 pixels wide.")
+        width = st.slider("Pen width", 6, 40, 20, key=f"{prefix}pen", help="MNIST strokes are 2-3 of 28 pixels wide.")
         drawn = st_canvas(
             stroke_width=width,
             stroke_color="#FFFFFF",
@@ -165,7 +169,7 @@ def digit_input(key: str, canvas: int = 280, default: str = "Example"):
             width=canvas,
             drawing_mode="freedraw",
             return_image_data=True,
-            key=f"{key}_canvas",
+            key=f"{prefix}canvas",
         )
         st.caption("Draw one digit, large, in the middle; the bin in the canvas toolbar clears it.")
         return None if drawn is None else drawn.image_data  # RGBA; the preprocessing reads strokes either way
@@ -173,7 +177,7 @@ def digit_input(key: str, canvas: int = 280, default: str = "Example"):
         upload = st.file_uploader(
             "A picture of one digit (PNG, JPEG, BMP, GIF, WebP; dark on light or light on dark)",
             type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-            key=f"{key}_upload",
+            key=f"{prefix}upload",
         )
         if upload is None:
             return None
@@ -181,16 +185,19 @@ def digit_input(key: str, canvas: int = 280, default: str = "Example"):
             raw = preprocess.load_image(upload.getvalue())
         except ValueError as err:
             st.error(f"That file could not be used: {err}.")
-            st.stop()
+            return None
         st.image(raw, caption=upload.name, width=canvas)
         return raw
     fonts = examples.font_files()
     c1, c2, c3 = st.columns(3)
-    digit = c1.selectbox("Digit", list(range(10)), index=7, key=f"{key}_digit")
+    digit = c1.selectbox("Digit", list(range(10)), index=7, key=f"{prefix}example_digit")
     font = c2.selectbox(
-        "Font", fonts or [None], format_func=lambda p: p.stem if p else "Pillow's built-in font", key=f"{key}_font"
+        "Font",
+        fonts or [None],
+        format_func=lambda p: p.stem if p else "Pillow's built-in font",
+        key=f"{prefix}example_font",
     )
-    stroke = c3.slider("Extra stroke", 0, 12, 4, key=f"{key}_stroke", help="Thickens the glyph (pixels).")
+    stroke = c3.slider("Extra stroke", 0, 12, 4, key=f"{prefix}example_stroke", help="Thickens the glyph (pixels).")
     raw = examples.render(digit, font, stroke=stroke, size=canvas, dark_on_light=True)
     st.image(raw, caption="Dark on light: the preprocessing inverts it", width=canvas)
     return raw

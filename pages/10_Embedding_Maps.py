@@ -10,7 +10,7 @@ from gallery.maps import data as mdata
 from gallery.maps.costs import estimate_seconds, load_costs
 from gallery.maps.project import K_NEIGHBOURS, MAX_POINTS, METHOD_NAMES, METHODS, neighbours
 
-ui.page_config("Embedding maps", ":material/scatter_plot:")
+ui.page_config("Embedding maps", "🗺️")
 st.title("Embedding maps")
 st.caption(
     "Skills, digits, résumés and VAE latent codes flattened to 2-D by PCA, t-SNE and UMAP. Every map carries two "
@@ -38,7 +38,7 @@ def availability() -> dict:
     return mdata.available()
 
 
-@st.cache_resource(show_spinner="Loading the map ...")
+@st.cache_resource(max_entries=len(TITLES), show_spinner="Loading the map ...")
 def load(dataset: str) -> mdata.MapArtifact:
     return mdata.load_map(dataset)
 
@@ -63,276 +63,283 @@ def clusters(dataset: str, rows_key: tuple, k: int, seed: int) -> np.ndarray:
     return kmeans(art.data.features[np.asarray(rows_key)], k, seed)
 
 
-status = availability()
-ready = [d for d, problem in status.items() if problem is None]
-missing = {d: problem for d, problem in status.items() if problem is not None}
-if not ready:
-    st.error("No map has been built yet. Build the default maps from the project folder with:")
-    st.code("python -m trainers.maps", language="bash")
-    st.stop()
+@st.fragment(key="maps")
+def explorer() -> None:
+    """The data set, the method, the map and everything drawn from it: a change reruns this part only."""
+    status = availability()
+    ready = [d for d, problem in status.items() if problem is None]
+    missing = {d: problem for d, problem in status.items() if problem is not None}
+    if not ready:
+        st.error("No map has been built yet. Build the default maps from the project folder with:")
+        st.code("python -m trainers.maps", language="bash")
+        return
 
-top = st.columns([2, 2, 1])
-dataset = top[0].selectbox("Data set", ready, format_func=TITLES.get, key="dataset")
-art = ui.load_or_stop(load, dataset)
-stored = [m for m in METHODS if m in art.coords]
-method = top[1].segmented_control(
-    "Method", METHODS, default="umap" if "umap" in art.coords else stored[-1], format_func=METHOD_NAMES.get
-)
-method = method or (stored[-1])
-if missing:
-    with top[2].popover(f"{len(missing)} map(s) missing"):
-        for d, problem in missing.items():
-            st.markdown(f"**{TITLES[d]}**: {problem}")
-
-data = art.data
-
-# ------------------------------------------------------------------------------------- on-demand settings
-costs = load_costs()
-custom_key = f"custom_{dataset}_{method}"
-with st.expander(
-    "Other settings (3-D, sample size, perplexity, neighbours): computed on demand"
-    if method in art.coords
-    else f"{METHOD_NAMES[method]} is not precomputed for this data set: choose its settings and compute it",
-    expanded=method not in art.coords,
-):
-    with st.container(border=True):  # plain widgets, not a form: the cost estimate follows every change
-        c = st.columns(4)
-        dims = c[0].radio("Dimensions", (2, 3), horizontal=True)
-        cap = min(len(data), MAX_POINTS[method])
-        n = c[1].number_input("Points (stratified sample)", 5, cap, min(cap, len(data)), step=100)
-        seed = c[2].number_input("Seed", 0, 10_000, 0)
-        params: dict = {}
-        if method == "tsne":
-            params["perplexity"] = c[3].slider("Perplexity", 2.0, 100.0, 30.0, 1.0)
-            params["iterations"] = c[3].slider("Iterations", 250, 3000, 1000, 250)
-        elif method == "umap":
-            params["n_neighbors"] = c[3].slider("Neighbours", 2, 200, 15)
-            params["min_dist"] = c[3].slider("Minimum distance", 0.0, 1.0, 0.1, 0.05)
-        first_umap = method == "umap" and not st.session_state.get("umap_warm", False)
-        est = estimate_seconds(costs, method, int(n), params.get("iterations", 1000), first_umap)
-        note = f"about {est:.0f} s on this machine" if est is not None else "unknown (no benchmark table)"
-        if first_umap:
-            note += ", including UMAP's one-off numba compile"
-        st.caption(
-            f"Estimated cost: {note}. Caps: t-SNE {MAX_POINTS['tsne']:,} points (its cost grows fast and the "
-            f"Embedding Projector stops there too), UMAP {MAX_POINTS['umap']:,}; this map has {len(data):,} points."
-        )
-        go_compute = st.button("Compute this map", type="primary", key=f"compute_{dataset}_{method}")
-    if go_compute:
-        small = {"n_neighbors": params.get("n_neighbors", 2), "perplexity": params.get("perplexity", 2)}
-        if min(small.values()) >= int(n):
-            st.error("The perplexity and the number of neighbours must be below the number of points.")
-        else:
-            with st.spinner(f"Computing {METHOD_NAMES[method]} of {int(n):,} points ({note}) ..."):
-                try:
-                    compute(dataset, method, int(dims), int(n), int(seed), tuple(sorted(params.items())))
-                    st.session_state[custom_key] = (int(dims), int(n), int(seed), tuple(sorted(params.items())))
-                    if method == "umap":
-                        st.session_state["umap_warm"] = True
-                except ValueError as err:
-                    st.error(str(err))
-    if custom_key in st.session_state and st.button("Back to the precomputed map", disabled=method not in art.coords):
-        del st.session_state[custom_key]
-        st.rerun()
-
-if custom_key in st.session_state:
-    dims, n, seed, params = st.session_state[custom_key]
-    rows, coords, faith, proj = compute(dataset, method, dims, n, seed, params)
-    setting = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in params) or "defaults"
-    origin = f"computed on demand: {dims}-D, {n:,} points, seed {seed}, {setting} ({proj.seconds:.1f} s)"
-    variance = proj.explained_variance
-elif method in art.coords:
-    rows, coords = np.arange(len(data)), art.coords[method]
-    info = art.config["maps"][method]
-    faith, variance, dims = info, info.get("explained_variance", []), 2
-    setting = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in info["params"].items()) or "defaults"
-    origin = f"precomputed: 2-D, {len(data):,} points, {setting}"
-else:
-    st.info(f"{METHOD_NAMES[method]} has no precomputed map here: open the settings above and compute one.")
-    st.stop()
-
-shown = data if len(rows) == len(data) else data.subset(rows)
-N = len(shown)
-
-# ------------------------------------------------------------------------------------- colours and search
-controls = st.columns([1, 1, 2])
-colour_options = [*data.labels, CLUSTER]
-colour_by = controls[0].selectbox("Colour by", colour_options, key=f"colour_{dataset}")
-k = controls[1].slider("Clusters (k)", 2, min(30, N - 1), min(art.config["clusters"]["k"], N - 1))
-if k == art.config["clusters"]["k"] and N == len(data):
-    cluster_of = np.asarray(art.config["clusters"]["labels"])
-else:
-    cluster_of = clusters(dataset, tuple(int(r) for r in rows), k, 0)
-groups = [f"cluster {c}" for c in cluster_of] if colour_by == CLUSTER else shown.labels[colour_by]
-query = controls[2].text_input(
-    "Find a point", placeholder="e.g. " + ", ".join(shown.ids[:3]), max_chars=100, key=f"find_{dataset}"
-)
-focus, near = None, np.array([], dtype=int)
-if query.strip():
-    found = shown.find(query)
-    if not found:
-        st.warning(f"No point on this map is named like '{query.strip()}'. Try one of: {', '.join(shown.ids[:5])}.")
-    else:
-        if len(found) > 1:
-            focus = controls[2].selectbox(
-                f"{len(found)} matches", found, format_func=lambda i: shown.ids[i], key=f"pick_{dataset}"
-            )
-        else:
-            focus = found[0]
-        near, dist = neighbours(shown.features, focus, K_NEIGHBOURS)
-
-
-def hover(i: int) -> str:
-    parts = [f"<b>{shown.ids[i]}</b>"] + [f"{kind}: {v[i]}" for kind, v in shown.labels.items()]
-    if colour_by == CLUSTER:
-        parts.append(f"cluster {cluster_of[i]}")
-    if shown.texts:
-        parts.append(shown.texts[i][:120] + "...")
-    return "<br>".join(parts)
-
-
-def figure() -> go.Figure:
-    fig = go.Figure()
-    three = coords.shape[1] == 3
-    names = sorted(set(groups), key=lambda g: (len(g), g))
-    hovertext = np.array([hover(i) for i in range(N)], dtype=object)
-    size = 3 if N > 2000 else 5 if N > 500 else 8
-    colour_of = {g: PALETTE[j % len(PALETTE)] for j, g in enumerate(names)}
-    # One WebGL trace for all points (many traces make the browser slow to draw); the legend comes from
-    # empty traces, one per group.
-    marker = dict(size=size, color=[colour_of[g] for g in groups], opacity=0.35 if focus is not None else 0.8)
-    common = dict(mode="markers", marker=marker, hovertext=hovertext, hoverinfo="text", showlegend=False)
-    if three:
-        fig.add_trace(go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common))
-    else:
-        trace = go.Scattergl if N > 1000 else go.Scatter
-        fig.add_trace(trace(x=coords[:, 0], y=coords[:, 1], customdata=np.arange(N), **common))
-    for g in names[:40]:
-        blank = dict(mode="markers", name=g, marker=dict(size=8, color=colour_of[g]), hoverinfo="skip")
-        fig.add_trace(
-            go.Scatter3d(x=[None], y=[None], z=[None], **blank) if three else go.Scatter(x=[None], y=[None], **blank)
-        )
-    if focus is not None:
-        for idx, name, mk in (
-            (near, f"{K_NEIGHBOURS} nearest (original space)", dict(size=12, symbol="circle-open", color="black")),
-            (np.array([focus]), shown.ids[focus], dict(size=18, symbol="star", color="#e4572e")),
-        ):
-            common = dict(name=name, mode="markers", marker=mk, hovertext=[hover(i) for i in idx], hoverinfo="text")
-            if three:
-                fig.add_trace(go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], **common))
-            else:
-                fig.add_trace(go.Scatter(x=coords[idx, 0], y=coords[idx, 1], customdata=idx, **common))
-    axis = [f"{METHOD_NAMES[method]} {a}" for a in "123"]
-    if variance:
-        axis = [f"PC{i + 1} ({v:.1%} of variance)" for i, v in enumerate(variance)]
-    fig.update_layout(height=620, margin=dict(l=0, r=0, t=30, b=0), legend=dict(itemsizing="constant"))
-    if three:
-        fig.update_layout(scene=dict(xaxis_title=axis[0], yaxis_title=axis[1], zaxis_title=axis[2]))
-    else:
-        fig.update_layout(xaxis_title=axis[0], yaxis_title=axis[1], dragmode="lasso")
-    return fig
-
-
-left, right = st.columns([3, 1])
-with left:
-    st.caption(f"{TITLES[dataset]}, {METHOD_NAMES[method]} map, {origin}. Box or lasso points to list them.")
-    event = st.plotly_chart(
-        figure(), key=f"map_{dataset}_{method}", on_select="rerun", selection_mode=("box", "lasso"), width="stretch"
+    top = st.columns([2, 2, 1])
+    dataset = top[0].selectbox("Data set", ready, format_func=TITLES.get, key="dataset")
+    art = ui.load_or_stop(load, dataset)
+    stored = [m for m in METHODS if m in art.coords]
+    method = top[1].segmented_control(
+        "Method", METHODS, default="umap" if "umap" in art.coords else stored[-1], format_func=METHOD_NAMES.get
     )
-    if focus is not None:  # here, not in the narrow right column: the table needs room for its three columns
-        map_near = set(neighbours(coords, focus, K_NEIGHBOURS)[0].tolist())
-        st.markdown(f"**Nearest to {shown.ids[focus]}** (original space)")
+    method = method or (stored[-1])
+    if missing:
+        with top[2].popover(f"{len(missing)} map(s) missing"):
+            for d, problem in missing.items():
+                st.markdown(f"**{TITLES[d]}**: {problem}")
+
+    data = art.data
+
+    # ------------------------------------------------------------------------------------- on-demand settings
+    costs = load_costs()
+    custom_key = f"custom_{dataset}_{method}"
+    with st.expander(
+        "Other settings (3-D, sample size, perplexity, neighbours): computed on demand"
+        if method in art.coords
+        else f"{METHOD_NAMES[method]} is not precomputed for this data set: choose its settings and compute it",
+        expanded=method not in art.coords,
+    ):
+        with st.container(border=True):  # plain widgets, not a form: the cost estimate follows every change
+            c = st.columns(4)
+            dims = c[0].radio("Dimensions", (2, 3), horizontal=True)
+            cap = min(len(data), MAX_POINTS[method])
+            n = c[1].number_input("Points (stratified sample)", 5, cap, min(cap, len(data)), step=100)
+            seed = c[2].number_input("Seed", 0, 10_000, 0)
+            params: dict = {}
+            if method == "tsne":
+                params["perplexity"] = c[3].slider("Perplexity", 2.0, 100.0, 30.0, 1.0)
+                params["iterations"] = c[3].slider("Iterations", 250, 3000, 1000, 250)
+            elif method == "umap":
+                params["n_neighbors"] = c[3].slider("Neighbours", 2, 200, 15)
+                params["min_dist"] = c[3].slider("Minimum distance", 0.0, 1.0, 0.1, 0.05)
+            first_umap = method == "umap" and not st.session_state.get("umap_warm", False)
+            est = estimate_seconds(costs, method, int(n), params.get("iterations", 1000), first_umap)
+            note = f"about {est:.0f} s on this machine" if est is not None else "unknown (no benchmark table)"
+            if first_umap:
+                note += ", including UMAP's one-off numba compile"
+            st.caption(
+                f"Estimated cost: {note}. Caps: t-SNE {MAX_POINTS['tsne']:,} points (its cost grows fast and the "
+                f"Embedding Projector stops there too), UMAP {MAX_POINTS['umap']:,}; this map has {len(data):,} points."
+            )
+            go_compute = st.button("Compute this map", type="primary", key=f"compute_{dataset}_{method}")
+        if go_compute:
+            small = {"n_neighbors": params.get("n_neighbors", 2), "perplexity": params.get("perplexity", 2)}
+            if min(small.values()) >= int(n):
+                st.error("The perplexity and the number of neighbours must be below the number of points.")
+            else:
+                with st.spinner(f"Computing {METHOD_NAMES[method]} of {int(n):,} points ({note}) ..."):
+                    try:
+                        compute(dataset, method, int(dims), int(n), int(seed), tuple(sorted(params.items())))
+                        st.session_state[custom_key] = (int(dims), int(n), int(seed), tuple(sorted(params.items())))
+                        if method == "umap":
+                            st.session_state["umap_warm"] = True
+                    except ValueError as err:
+                        st.error(str(err))
+        if custom_key in st.session_state and st.button(
+            "Back to the precomputed map", disabled=method not in art.coords
+        ):
+            del st.session_state[custom_key]
+            st.rerun()
+
+    if custom_key in st.session_state:
+        dims, n, seed, params = st.session_state[custom_key]
+        rows, coords, faith, proj = compute(dataset, method, dims, n, seed, params)
+        setting = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in params) or "defaults"
+        origin = f"computed on demand: {dims}-D, {n:,} points, seed {seed}, {setting} ({proj.seconds:.1f} s)"
+        variance = proj.explained_variance
+    elif method in art.coords:
+        rows, coords = np.arange(len(data)), art.coords[method]
+        info = art.config["maps"][method]
+        faith, variance, dims = info, info.get("explained_variance", []), 2
+        setting = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in info["params"].items()) or "defaults"
+        origin = f"precomputed: 2-D, {len(data):,} points, {setting}"
+    else:
+        st.info(f"{METHOD_NAMES[method]} has no precomputed map here: open the settings above and compute one.")
+        return
+
+    shown = data if len(rows) == len(data) else data.subset(rows)
+    N = len(shown)
+
+    # ------------------------------------------------------------------------------------- colours and search
+    controls = st.columns([1, 1, 2])
+    colour_options = [*data.labels, CLUSTER]
+    colour_by = controls[0].selectbox("Colour by", colour_options, key=f"colour_{dataset}")
+    k = controls[1].slider("Clusters (k)", 2, min(30, N - 1), min(art.config["clusters"]["k"], N - 1))
+    if k == art.config["clusters"]["k"] and N == len(data):
+        cluster_of = np.asarray(art.config["clusters"]["labels"])
+    else:
+        cluster_of = clusters(dataset, tuple(int(r) for r in rows), k, 0)
+    groups = [f"cluster {c}" for c in cluster_of] if colour_by == CLUSTER else shown.labels[colour_by]
+    query = controls[2].text_input(
+        "Find a point", placeholder="e.g. " + ", ".join(shown.ids[:3]), max_chars=100, key=f"find_{dataset}"
+    )
+    focus, near = None, np.array([], dtype=int)
+    if query.strip():
+        found = shown.find(query)
+        if not found:
+            st.warning(f"No point on this map is named like '{query.strip()}'. Try one of: {', '.join(shown.ids[:5])}.")
+        else:
+            if len(found) > 1:
+                focus = controls[2].selectbox(
+                    f"{len(found)} matches", found, format_func=lambda i: shown.ids[i], key=f"pick_{dataset}"
+                )
+            else:
+                focus = found[0]
+            near, dist = neighbours(shown.features, focus, K_NEIGHBOURS)
+
+    def hover(i: int) -> str:
+        parts = [f"<b>{shown.ids[i]}</b>"] + [f"{kind}: {v[i]}" for kind, v in shown.labels.items()]
+        if colour_by == CLUSTER:
+            parts.append(f"cluster {cluster_of[i]}")
+        if shown.texts:
+            parts.append(shown.texts[i][:120] + "...")
+        return "<br>".join(parts)
+
+    def figure() -> go.Figure:
+        fig = go.Figure()
+        three = coords.shape[1] == 3
+        names = sorted(set(groups), key=lambda g: (len(g), g))
+        hovertext = np.array([hover(i) for i in range(N)], dtype=object)
+        size = 3 if N > 2000 else 5 if N > 500 else 8
+        colour_of = {g: PALETTE[j % len(PALETTE)] for j, g in enumerate(names)}
+        # One WebGL trace for all points (many traces make the browser slow to draw); the legend comes from
+        # empty traces, one per group.
+        marker = dict(size=size, color=[colour_of[g] for g in groups], opacity=0.35 if focus is not None else 0.8)
+        common = dict(mode="markers", marker=marker, hovertext=hovertext, hoverinfo="text", showlegend=False)
+        if three:
+            fig.add_trace(go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], **common))
+        else:
+            trace = go.Scattergl if N > 1000 else go.Scatter
+            fig.add_trace(trace(x=coords[:, 0], y=coords[:, 1], customdata=np.arange(N), **common))
+        for g in names[:40]:
+            blank = dict(mode="markers", name=g, marker=dict(size=8, color=colour_of[g]), hoverinfo="skip")
+            fig.add_trace(
+                go.Scatter3d(x=[None], y=[None], z=[None], **blank)
+                if three
+                else go.Scatter(x=[None], y=[None], **blank)
+            )
+        if focus is not None:
+            for idx, name, mk in (
+                (near, f"{K_NEIGHBOURS} nearest (original space)", dict(size=12, symbol="circle-open", color="black")),
+                (np.array([focus]), shown.ids[focus], dict(size=18, symbol="star", color="#e4572e")),
+            ):
+                common = dict(name=name, mode="markers", marker=mk, hovertext=[hover(i) for i in idx], hoverinfo="text")
+                if three:
+                    fig.add_trace(go.Scatter3d(x=coords[idx, 0], y=coords[idx, 1], z=coords[idx, 2], **common))
+                else:
+                    fig.add_trace(go.Scatter(x=coords[idx, 0], y=coords[idx, 1], customdata=idx, **common))
+        axis = [f"{METHOD_NAMES[method]} {a}" for a in "123"]
+        if variance:
+            axis = [f"PC{i + 1} ({v:.1%} of variance)" for i, v in enumerate(variance)]
+        fig.update_layout(height=620, margin=dict(l=0, r=0, t=30, b=0), legend=dict(itemsizing="constant"))
+        if three:
+            fig.update_layout(scene=dict(xaxis_title=axis[0], yaxis_title=axis[1], zaxis_title=axis[2]))
+        else:
+            fig.update_layout(xaxis_title=axis[0], yaxis_title=axis[1], dragmode="lasso")
+        return fig
+
+    left, right = st.columns([3, 1])
+    with left:
+        st.caption(f"{TITLES[dataset]}, {METHOD_NAMES[method]} map, {origin}. Box or lasso points to list them.")
+        event = st.plotly_chart(
+            figure(), key=f"map_{dataset}_{method}", on_select="rerun", selection_mode=("box", "lasso"), width="stretch"
+        )
+        if focus is not None:  # here, not in the narrow right column: the table needs room for its three columns
+            map_near = set(neighbours(coords, focus, K_NEIGHBOURS)[0].tolist())
+            st.markdown(f"**Nearest to {shown.ids[focus]}** (original space)")
+            st.dataframe(
+                pd.DataFrame(
+                    {
+                        "point": [shown.ids[i] for i in near],
+                        "distance": np.round(dist, 3),
+                        "near on map": ["yes" if i in map_near else "no" for i in near],
+                    }
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+            if shown.images is not None:
+                st.image([shown.images[i] for i in [focus, *near]], width=48)
+    with right:
+        st.metric("Trustworthiness", f"{faith['trustworthiness']:.3f}")
+        st.metric(f"{K_NEIGHBOURS}-NN kept", f"{faith['knn_overlap']:.0%}")
+        st.caption(
+            "Trustworthiness (sklearn, k = 10) is 1 when no point has map neighbours that are far away in the original "
+            "space, and about 0.5 for a random placement. *10-NN kept* is the share of each point's 10 true nearest "
+            "neighbours that are also among its 10 nearest on the map: what the map really preserves. Distances "
+            "*between* clusters on t-SNE and UMAP maps mean little."
+        )
+        if variance:
+            st.caption("PCA keeps " + ", ".join(f"{v:.1%}" for v in variance) + " of the variance on its axes.")
+
+    # ------------------------------------------------------------------------------------- selection
+    points = (event.selection.points if event and event.selection else []) or []
+    picked = sorted({int(p["customdata"]) for p in points if isinstance(p.get("customdata"), (int, float))})
+    if picked:
+        st.subheader(f"Selected: {len(picked):,} points")
+        table = {"point": [shown.ids[i] for i in picked]}
+        for kind, v in shown.labels.items():
+            table[kind] = [v[i] for i in picked]
+        table["cluster"] = [f"cluster {cluster_of[i]}" for i in picked]
+        st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(picked)))
+        if shown.images is not None:
+            st.image([shown.images[i] for i in picked[:48]], width=48)
+
+    # ------------------------------------------------------------------------------------- cluster browser
+    st.subheader("Cluster browser")
+    sizes = np.bincount(cluster_of, minlength=k)
+    which = st.selectbox(
+        f"KMeans with k = {k}, computed in the original space",
+        range(k),
+        format_func=lambda c: f"cluster {c} ({sizes[c]:,} points)",
+        key=f"cluster_{dataset}",
+    )
+    members = np.flatnonzero(cluster_of == which)
+    if shown.weights:
+        members = members[np.argsort([-shown.weights[i] for i in members], kind="stable")]
+    if shown.images is not None:
+        st.image([shown.images[i] for i in members[:48]], width=56)
+    elif shown.texts:
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "point": [shown.ids[i] for i in near],
-                    "distance": np.round(dist, 3),
-                    "near on map": ["yes" if i in map_near else "no" for i in near],
-                }
-            ),
+            pd.DataFrame({"résumé": [shown.ids[i] for i in members], "opening": [shown.texts[i] for i in members]}),
             hide_index=True,
             width="stretch",
         )
-        if shown.images is not None:
-            st.image([shown.images[i] for i in [focus, *near]], width=48)
-with right:
-    st.metric("Trustworthiness", f"{faith['trustworthiness']:.3f}")
-    st.metric(f"{K_NEIGHBOURS}-NN kept", f"{faith['knn_overlap']:.0%}")
-    st.caption(
-        "Trustworthiness (sklearn, k = 10) is 1 when no point has map neighbours that are far away in the original "
-        "space, and about 0.5 for a random placement. *10-NN kept* is the share of each point's 10 true nearest "
-        "neighbours that are also among its 10 nearest on the map: what the map really preserves. Distances "
-        "*between* clusters on t-SNE and UMAP maps mean little."
-    )
-    if variance:
-        st.caption("PCA keeps " + ", ".join(f"{v:.1%}" for v in variance) + " of the variance on its axes.")
+    else:
+        st.markdown(
+            ", ".join(shown.ids[i].replace("_", " ") for i in members[:150]) + (" ..." if len(members) > 150 else "")
+        )
+    if data.labels:
+        kind = next(iter(data.labels))
+        share = pd.Series([shown.labels[kind][i] for i in members]).value_counts().head(5)
+        st.caption(f"Most common {kind} in this cluster: " + ", ".join(f"{a} ({b})" for a, b in share.items()))
 
-# ------------------------------------------------------------------------------------- selection
-points = (event.selection.points if event and event.selection else []) or []
-picked = sorted({int(p["customdata"]) for p in points if isinstance(p.get("customdata"), (int, float))})
-if picked:
-    st.subheader(f"Selected: {len(picked):,} points")
-    table = {"point": [shown.ids[i] for i in picked]}
-    for kind, v in shown.labels.items():
-        table[kind] = [v[i] for i in picked]
-    table["cluster"] = [f"cluster {cluster_of[i]}" for i in picked]
-    st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch", height=min(400, 40 + 35 * len(picked)))
-    if shown.images is not None:
-        st.image([shown.images[i] for i in picked[:48]], width=48)
+    # ------------------------------------------------------------------------------------- explanations
+    with st.expander("How it works"):
+        st.markdown(
+            f"""
+    **The points.** {data.description}. Distances are Euclidean in that original space (skill vectors and TF-IDF rows
+    have unit length, so the order is that of cosine similarity).
 
-# ------------------------------------------------------------------------------------- cluster browser
-st.subheader("Cluster browser")
-sizes = np.bincount(cluster_of, minlength=k)
-which = st.selectbox(
-    f"KMeans with k = {k}, computed in the original space",
-    range(k),
-    format_func=lambda c: f"cluster {c} ({sizes[c]:,} points)",
-    key=f"cluster_{dataset}",
-)
-members = np.flatnonzero(cluster_of == which)
-if shown.weights:
-    members = members[np.argsort([-shown.weights[i] for i in members], kind="stable")]
-if shown.images is not None:
-    st.image([shown.images[i] for i in members[:48]], width=56)
-elif shown.texts:
-    st.dataframe(
-        pd.DataFrame({"résumé": [shown.ids[i] for i in members], "opening": [shown.texts[i] for i in members]}),
-        hide_index=True,
-        width="stretch",
-    )
-else:
-    st.markdown(
-        ", ".join(shown.ids[i].replace("_", " ") for i in members[:150]) + (" ..." if len(members) > 150 else "")
-    )
-if data.labels:
-    kind = next(iter(data.labels))
-    share = pd.Series([shown.labels[kind][i] for i in members]).value_counts().head(5)
-    st.caption(f"Most common {kind} in this cluster: " + ", ".join(f"{a} ({b})" for a, b in share.items()))
+    **PCA** rotates the data onto the directions of largest variance and keeps the first two or three: a linear,
+    global view that keeps large distances but crushes local structure.
 
-# ------------------------------------------------------------------------------------- explanations
-with st.expander("How it works"):
-    st.markdown(
-        f"""
-**The points.** {data.description}. Distances are Euclidean in that original space (skill vectors and TF-IDF rows
-have unit length, so the order is that of cosine similarity).
+    **t-SNE** turns distances into neighbour probabilities (a Gaussian whose width is set by the *perplexity*, about
+    the number of neighbours each point cares about) and places points so that a heavy-tailed Student-t on the map
+    matches them, minimising KL(P ‖ Q). **UMAP** builds a fuzzy graph of each point's *n* nearest neighbours and lays
+    it out with a cross-entropy loss; *minimum distance* sets how tightly it packs points. Both keep neighbourhoods,
+    not distances: the size of a cluster and the gaps between clusters mean little. Inputs wider than 50 dimensions
+    are first reduced to 50 by PCA.
 
-**PCA** rotates the data onto the directions of largest variance and keeps the first two or three: a linear,
-global view that keeps large distances but crushes local structure.
+    **Faithfulness.** Trustworthiness T(k) = 1 − 2 / (n k (2n − 3k − 1)) Σᵢ Σ_(j ∈ Uᵢ) (r(i, j) − k), where Uᵢ are the
+    map's k nearest neighbours of i that are not among its k nearest in the original space and r(i, j) is j's rank
+    there. It is measured on the stored float16 coordinates; beyond 3,000 points, over 3,000 sampled points.
+    """
+        )
 
-**t-SNE** turns distances into neighbour probabilities (a Gaussian whose width is set by the *perplexity*, about
-the number of neighbours each point cares about) and places points so that a heavy-tailed Student-t on the map
-matches them, minimising KL(P ‖ Q). **UMAP** builds a fuzzy graph of each point's *n* nearest neighbours and lays
-it out with a cross-entropy loss; *minimum distance* sets how tightly it packs points. Both keep neighbourhoods,
-not distances: the size of a cluster and the gaps between clusters mean little. Inputs wider than 50 dimensions
-are first reduced to 50 by PCA.
+    ui.lazy_expander("How these maps were made", "maps_made", how_these_maps_were_made, art, costs)
 
-**Faithfulness.** Trustworthiness T(k) = 1 − 2 / (n k (2n − 3k − 1)) Σᵢ Σ_(j ∈ Uᵢ) (r(i, j) − k), where Uᵢ are the
-map's k nearest neighbours of i that are not among its k nearest in the original space and r(i, j) is j's rank
-there. It is measured on the stored float16 coordinates; beyond 3,000 points, over 3,000 sampled points.
-"""
-    )
 
-with st.expander("How these maps were made"):
+def how_these_maps_were_made(art, costs) -> None:
     card = art.card
     rows_table = [
         {
@@ -369,3 +376,6 @@ with st.expander("How these maps were made"):
         st.table(pd.DataFrame(cost_rows).set_index("points"))
         if costs.get("umap_compile_seconds"):
             st.caption(f"UMAP's first call in a server process adds about {costs['umap_compile_seconds']:.0f} s.")
+
+
+explorer()

@@ -2,14 +2,13 @@
 
 import html
 
-import pandas as pd
-import plotly.express as px
+import plotly.graph_objects as go
 import streamlit as st
 
 from gallery import ui
 from gallery.essays import model as essays
 
-ui.page_config("Essay generator", ":material/edit_note:")
+ui.page_config("Essay generator", "📝")
 st.title("Essay generator")
 st.caption("A character-level LSTM trained on Paul Graham's essays continues your opening, one character at a time.")
 
@@ -22,11 +21,9 @@ OPENINGS = [
 ]
 
 
-@st.cache_resource(show_spinner="Loading the essay model ...")
+@st.cache_resource(max_entries=1, show_spinner="Loading the essay model ...")
 def load():
-    import torch
-
-    torch.set_num_threads(1)  # visitors share the cores: one thread per request is fastest overall
+    ui.limit_threads()  # visitors share the cores: one thread per request is fastest overall
     return essays.load()
 
 
@@ -34,62 +31,9 @@ def use_opening():
     st.session_state.prompt = st.session_state.opening
 
 
-model = ui.load_or_stop(load)
-
-st.selectbox(
-    "Try an opening",
-    OPENINGS,
-    key="opening",
-    on_change=use_opening,
-    format_func=lambda s: s or "(empty: start a new paragraph)",
-)
-with st.form("controls"):
-    st.session_state.setdefault("prompt", OPENINGS[0])  # set here, not as a default, so openings can replace it
-    raw_prompt = st.text_area("Opening", key="prompt", max_chars=essays.MAX_PROMPT, height=80)
-    c1, c2, c3, c4 = st.columns(4)
-    length = c1.slider("Length (characters)", 50, essays.MAX_LENGTH, 500, 50, key="length")
-    temperature = c2.slider(
-        "Temperature",
-        0.1,
-        2.0,
-        0.8,
-        0.05,
-        key="temperature",
-        help="Below 1: safer and more repetitive. Above 1: more surprising, more typos.",
-    )
-    top_k = c3.slider("Top-k (0 = off)", 0, 40, 0, key="top_k", help="Sample only among the k likeliest characters.")
-    seed = c4.number_input("Seed", 0, 1_000_000, 0, key="seed")
-    st.form_submit_button("Generate", type="primary")
-
-prompt = essays.prepare_prompt(raw_prompt, model.vocab)
-if prompt.note:
-    st.info(prompt.note)
-
-steps = []
-
-
 def as_markdown(text: str) -> str:
     """Keep the essays' light markdown (bold, italics) but not LaTeX ($) or strike-through (~)."""
     return text.replace("$", "\\$").replace("~", "\\~")
-
-
-def chunks():
-    """Stream the text a few characters at a time, keeping every step for the views below."""
-    buffer = ""
-    for step in essays.stream(
-        model, prompt.text, length=length, temperature=temperature, top_k=top_k, seed=seed, top=10
-    ):
-        steps.append(step)
-        buffer += step.char
-        if len(buffer) >= 8:
-            yield as_markdown(buffer)
-            buffer = ""
-    yield as_markdown(buffer)
-
-
-with st.container(border=True):
-    st.markdown(f"*{html.escape(prompt.text.strip())}*")
-    st.write_stream(chunks())
 
 
 def coloured(steps) -> str:
@@ -102,45 +46,100 @@ def coloured(steps) -> str:
     return '<div style="font-family: monospace; white-space: pre-wrap; line-height: 1.6">' + "".join(spans) + "</div>"
 
 
-tab_colour, tab_next, tab_greedy = st.tabs(["Surprise per character", "What comes next", "Greedy vs sampled"])
-with tab_colour:
-    st.caption("The darker the background, the less the model expected that character (hover for its probability).")
-    st.html(coloured(steps))
-with tab_next:
-    if steps:
-        last = steps[-1]
-        shown = lambda c: {"\n": "⏎", " ": "␣"}.get(c, c)  # noqa: E731
-        frame = pd.DataFrame([(shown(c), p) for c, p in last.top], columns=["character", "probability"])
-        st.caption("The model's top choices for the final character above, before it was sampled.")
-        fig = px.bar(frame, x="character", y="probability", height=320)
-        st.plotly_chart(fig, width="stretch")
-with tab_greedy:
-    n = min(length, 400)
-    left, right = st.columns(2)
-    left.markdown("**Greedy** (always the likeliest character)")
-    left.text(essays.generate(model, prompt.text, length=n, temperature=0))
-    right.markdown(f"**Sampled** (temperature {temperature})")
-    right.text("".join(s.char for s in steps[:n]))
-    st.caption(
-        "Greedy decoding tends to fall into a loop, repeating the same likely phrase; sampling escapes it. "
-        "This is what the original notebook ran into."
+@st.fragment(key="essays")
+def writer() -> None:
+    """The opening, the controls and the streamed essay: a change reruns this part only, not the page."""
+    model = ui.load_or_stop(load)
+    st.selectbox(
+        "Try an opening",
+        OPENINGS,
+        key="opening",
+        on_change=use_opening,
+        format_func=lambda s: s or "(empty: start a new paragraph)",
     )
+    with st.form("controls"):
+        st.session_state.setdefault("prompt", OPENINGS[0])  # set here, not as a default, so openings can replace it
+        raw_prompt = st.text_area("Opening", key="prompt", max_chars=essays.MAX_PROMPT, height=80)
+        c1, c2, c3, c4 = st.columns(4)
+        length = c1.slider("Length (characters)", 50, essays.MAX_LENGTH, 500, 50, key="length")
+        temperature = c2.slider(
+            "Temperature",
+            0.1,
+            2.0,
+            0.8,
+            0.05,
+            key="temperature",
+            help="Below 1: safer and more repetitive. Above 1: more surprising, more typos.",
+        )
+        top_k = c3.slider(
+            "Top-k (0 = off)", 0, 40, 0, key="top_k", help="Sample only among the k likeliest characters."
+        )
+        seed = c4.number_input("Seed", 0, 1_000_000, 0, key="seed")
+        st.form_submit_button("Generate", type="primary")
 
-with st.expander("How it works"):
-    st.markdown(
-        r"""
-The model reads text one character at a time. An LSTM keeps a memory $(h_t, c_t)$ of everything read so far and
-outputs a probability for each of the 96 possible next characters: $P(x_{t+1} \mid x_{\le t}) =
-\mathrm{softmax}(W h_t / T)$, where $T$ is the **temperature**. Generation draws a character, feeds it back in, and
-carries the memory forward, so each new character costs the same small amount of work.
+    prompt = essays.prepare_prompt(raw_prompt, model.vocab)
+    if prompt.note:
+        st.info(prompt.note)
 
-Unlike the original notebook, which lowercased the text and removed line breaks, this model keeps **capitals,
-punctuation and paragraph breaks**. That makes the task harder (more symbols to predict, structure across
-paragraphs), but the output reads like real prose instead of an endless lowercase stream.
-"""
+    steps = []
+
+    def chunks():
+        """Stream the text a few characters at a time, keeping every step for the views below."""
+        buffer = ""
+        for step in essays.stream(
+            model, prompt.text, length=length, temperature=temperature, top_k=top_k, seed=seed, top=10
+        ):
+            steps.append(step)
+            buffer += step.char
+            if len(buffer) >= 8:
+                yield as_markdown(buffer)
+                buffer = ""
+        yield as_markdown(buffer)
+
+    with st.container(border=True):
+        st.markdown(f"*{html.escape(prompt.text.strip())}*")
+        st.write_stream(chunks())
+
+    views(model, prompt.text, length, temperature, steps)
+    ui.lazy_expander("How it was trained", "essays_trained", how_it_was_trained, model)
+
+
+@st.fragment
+def views(model, prompt_text: str, length: int, temperature: float, steps: list) -> None:
+    """The tabs under the essay. Only the open one is built; switching tabs reruns these tabs alone (not the
+    essay: they read the steps the last essay kept)."""
+    tab_colour, tab_next, tab_greedy = st.tabs(
+        ["Surprise per character", "What comes next", "Greedy vs sampled"], key="essays_tab", on_change="rerun"
     )
+    if tab_colour.open:
+        with tab_colour:
+            st.caption(
+                "The darker the background, the less the model expected that character (hover for its probability)."
+            )
+            st.html(coloured(steps))
+    if tab_next.open and steps:
+        with tab_next:
+            last = steps[-1]
+            shown = {"\n": "⏎", " ": "␣"}
+            st.caption("The model's top choices for the final character above, before it was sampled.")
+            bar = go.Bar(x=[shown.get(c, c) for c, _ in last.top], y=[p for _, p in last.top])
+            layout = dict(height=320, xaxis={"title": "character", "type": "category"}, yaxis_title="probability")
+            st.plotly_chart(go.Figure(bar, layout=layout), width="stretch")
+    if tab_greedy.open:
+        with tab_greedy:
+            n = min(length, 400)
+            left, right = st.columns(2)
+            left.markdown("**Greedy** (always the likeliest character)")
+            left.text(essays.generate(model, prompt_text, length=n, temperature=0))
+            right.markdown(f"**Sampled** (temperature {temperature})")
+            right.text("".join(s.char for s in steps[:n]))
+            st.caption(
+                "Greedy decoding tends to fall into a loop, repeating the same likely phrase; sampling escapes it. "
+                "This is what the original notebook ran into."
+            )
 
-with st.expander("How it was trained"):
+
+def how_it_was_trained(model) -> None:
     card, m, b = model.card, model.card["metrics"], model.card["baselines"]
     ngram = next(k for k in b if k.startswith("ngram"))
     ui.training_details(
@@ -159,3 +158,20 @@ with st.expander("How it was trained"):
     for t, text in card["samples"].items():
         st.markdown(f"**Sample at temperature {t}**")
         st.text(text)
+
+
+writer()
+
+with st.expander("How it works"):
+    st.markdown(
+        r"""
+The model reads text one character at a time. An LSTM keeps a memory $(h_t, c_t)$ of everything read so far and
+outputs a probability for each of the 96 possible next characters: $P(x_{t+1} \mid x_{\le t}) =
+\mathrm{softmax}(W h_t / T)$, where $T$ is the **temperature**. Generation draws a character, feeds it back in, and
+carries the memory forward, so each new character costs the same small amount of work.
+
+Unlike the original notebook, which lowercased the text and removed line breaks, this model keeps **capitals,
+punctuation and paragraph breaks**. That makes the task harder (more symbols to predict, structure across
+paragraphs), but the output reads like real prose instead of an endless lowercase stream.
+"""
+    )

@@ -7,26 +7,24 @@ import streamlit as st
 from PIL import Image
 
 from gallery import ui
-from gallery.digits import examples, models, preprocess
+from gallery.digits import models, preprocess
 
-ui.page_config("Digit recognizer", ":material/draw:")
+ui.page_config("Digit recognizer", "✏️")
 st.title("Digit recognizer")
 st.caption(
     "Three classifiers trained on MNIST look at the same digit: logistic regression, an MLP and a small CNN. "
     "Draw one with the mouse, upload a picture, or start from a digit rendered in a font."
 )
-CANVAS = 280
 
 
-@st.cache_resource(show_spinner="Loading the three classifiers ...")
+@st.cache_resource(max_entries=1, show_spinner="Loading the three classifiers ...")
 def load_models():
-    import torch
+    nets = {kind: models.load(kind) for kind in models.CLASSIFIERS}
+    ui.limit_threads()
+    return nets
 
-    torch.set_num_threads(1)
-    return {kind: models.load(kind) for kind in models.CLASSIFIERS}
 
-
-@st.cache_data(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)  # read only: shared, not copied for every caller
 def mnist_test_images():
     from gallery.digits import data
 
@@ -49,115 +47,12 @@ def mosaic(maps: np.ndarray, columns: int = 8, pad: int = 2) -> np.ndarray:
     return grid
 
 
-nets = ui.load_or_stop(load_models)
-
-source = st.segmented_control(
-    "Input", ["Example", "Draw", "Upload"], default="Example", key="source", help="Where the digit comes from."
-)
-left, right = st.columns([3, 2])
-raw = None
-with left:
-    if source == "Draw":
-        from streamlit_drawable_canvas import st_canvas
-
-        width = st.slider("Pen width", 6, 40, 20, key="pen", help="MNIST strokes are about 2-3 of 28 pixels wide.")
-        drawn = st_canvas(
-            stroke_width=width,
-            stroke_color="#FFFFFF",
-            background_color="#000000",
-            height=CANVAS,
-            width=CANVAS,
-            drawing_mode="freedraw",
-            return_image_data=True,
-            key="canvas",
-        )
-        st.caption("Draw one digit, large, in the middle; the bin in the canvas toolbar clears it.")
-        raw = None if drawn is None else drawn.image_data  # RGBA; the preprocessing reads strokes either way
-    elif source == "Upload":
-        upload = st.file_uploader(
-            "A picture of one digit (PNG, JPEG, BMP, GIF, WebP; dark on light or light on dark)",
-            type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-            key="upload",
-        )
-        if upload is not None:
-            try:
-                raw = preprocess.load_image(upload.getvalue())
-            except ValueError as err:
-                st.error(f"That file could not be used: {err}.")
-                st.stop()
-            st.image(raw, caption=upload.name, width=CANVAS)
-    else:
-        fonts = examples.font_files()
-        c1, c2, c3 = st.columns(3)
-        digit = c1.selectbox("Digit", list(range(10)), index=7, key="example_digit")
-        font = c2.selectbox(
-            "Font",
-            fonts or [None],
-            format_func=lambda p: p.stem if p else "Pillow's built-in font",
-            key="example_font",
-        )
-        stroke = c3.slider("Extra stroke", 0, 12, 4, key="example_stroke", help="Thickens the glyph (pixels).")
-        raw = examples.render(digit, font, stroke=stroke, size=CANVAS, dark_on_light=True)
-        st.image(raw, caption="Dark on light: the preprocessing inverts it", width=CANVAS)
-
-if raw is None or (isinstance(raw, np.ndarray) and raw.size == 0):
-    right.info("Draw a digit on the canvas (or upload a picture) to see what the models think.")
-    st.stop()
-try:
-    image = preprocess.mnist_style(raw)
-except preprocess.BlankImage:
-    right.info("Draw a digit: the canvas is still blank.")
-    st.stop()
-except ValueError as err:
-    right.error(f"That picture could not be used: {err}.")
-    st.stop()
-
-probs = {kind: models.predict_proba(net, image[None])[0] for kind, (net, _) in nets.items()}
-with right:
-    st.image(enlarge(image), caption="What the models see: 28x28, ink bright on black, centred by mass")
-    cols = st.columns(3)
-    for col, (kind, p) in zip(cols, probs.items()):
-        col.metric(models.TITLES[kind], str(int(p.argmax())))
-        col.caption(f"{p.max():.0%} sure")
-
-fig = go.Figure(
-    [go.Bar(name=models.TITLES[k], x=[str(d) for d in range(10)], y=p) for k, p in probs.items()],
-    layout=dict(
-        barmode="group",
-        height=300,
-        margin=dict(t=30, b=10),
-        yaxis_title="probability",
-        xaxis=dict(title="digit", type="category"),
-    ),
-)
-st.plotly_chart(fig, width="stretch")
-
-cnn = nets["cnn"][0]
-with st.expander("The CNN's first layer on this digit", expanded=True):
-    import torch
-
-    with torch.no_grad():
-        maps = cnn.feature_maps(torch.from_numpy(image)[None, None])[0].numpy()
-    st.image(
-        Image.fromarray(np.uint8(mosaic(maps) * 255)).resize((8 * 60, 4 * 60), Image.Resampling.NEAREST),
-        caption=f"The {len(maps)} feature maps after the first convolution, batch norm and ReLU (bright = active)",
-    )
-    kernels = cnn.conv1.weight.detach()[:, 0].numpy()
-    st.image(
-        Image.fromarray(np.uint8(mosaic(kernels - kernels.min(axis=(1, 2), keepdims=True)) * 255)).resize(
-            (8 * 40, 4 * 40), Image.Resampling.NEAREST
-        ),
-        caption="The 3x3 kernels that made them (bright = positive weight)",
-    )
-
-st.subheader("Where the models go wrong")
-kind = st.selectbox("Model", models.CLASSIFIERS, index=2, format_func=models.TITLES.get, key="mistakes_model")
-card = nets[kind][1]
-m = card["metrics"]
-c1, c2 = st.columns([3, 2])
-with c1:
+@st.cache_resource(max_entries=len(models.CLASSIFIERS), show_spinner=False)
+def confusion_figure(kind: str) -> go.Figure:
+    """A model's confusion matrix on the test images: the same for every visitor, so built once per model."""
+    m = load_models()[kind][1]["metrics"]
     confusion = np.array(m["confusion_matrix"])
-    heat = go.Figure(
+    return go.Figure(
         go.Heatmap(
             z=np.log1p(confusion),
             x=[str(d) for d in range(10)],
@@ -176,20 +71,94 @@ with c1:
             title=f"Confusion matrix on the {m['test_images']:,} test images",
         ),
     )
-    st.plotly_chart(heat, width="stretch")
-with c2:
-    mistakes = pd.DataFrame(m["confident_mistakes"][:12])
-    mistakes.columns = ["test image", "true digit", "predicted", "confidence"]
-    st.markdown(f"**Most confident mistakes** ({m['test_errors']} errors in all)")
-    st.dataframe(mistakes, hide_index=True, width="stretch")
-test_images = mnist_test_images()
-if test_images is not None:
-    shown = m["confident_mistakes"][:12]
-    cols = st.columns(len(shown) or 1)
-    for col, row in zip(cols, shown):
-        col.image(enlarge(test_images[row["index"]] / 255.0, 84), caption=f"{row['label']} → {row['predicted']}")
-else:
-    st.caption("The MNIST test images themselves are shown when `../shared/data/mnist/mnist.npz` is present.")
+
+
+@st.fragment(key="digits")
+def recognizer(nets: dict) -> None:
+    """The digit (example, drawing or upload), the three predictions and the CNN's view of it: a change reruns this
+    part only, not the page."""
+    left, right = st.columns([3, 2])
+    with left:
+        raw = ui.digit_input()
+    if raw is None or (isinstance(raw, np.ndarray) and raw.size == 0):
+        right.info("Draw a digit on the canvas (or upload a picture) to see what the models think.")
+        return
+    try:
+        image = preprocess.mnist_style(raw)
+    except preprocess.BlankImage:
+        right.info("Draw a digit: the canvas is still blank.")
+        return
+    except ValueError as err:
+        right.error(f"That picture could not be used: {err}.")
+        return
+
+    probs = {kind: models.predict_proba(net, image[None])[0] for kind, (net, _) in nets.items()}
+    with right:
+        st.image(enlarge(image), caption="What the models see: 28x28, ink bright on black, centred by mass")
+        cols = st.columns(3)
+        for col, (kind, p) in zip(cols, probs.items()):
+            col.metric(models.TITLES[kind], str(int(p.argmax())))
+            col.caption(f"{p.max():.0%} sure")
+
+    fig = go.Figure(
+        [go.Bar(name=models.TITLES[k], x=[str(d) for d in range(10)], y=p) for k, p in probs.items()],
+        layout=dict(
+            barmode="group",
+            height=300,
+            margin=dict(t=30, b=10),
+            yaxis_title="probability",
+            xaxis=dict(title="digit", type="category"),
+        ),
+    )
+    st.plotly_chart(fig, width="stretch")
+
+    cnn = nets["cnn"][0]
+    with st.expander("The CNN's first layer on this digit", expanded=True):
+        import torch
+
+        with torch.no_grad():
+            maps = cnn.feature_maps(torch.from_numpy(image)[None, None])[0].numpy()
+        st.image(
+            Image.fromarray(np.uint8(mosaic(maps) * 255)).resize((8 * 60, 4 * 60), Image.Resampling.NEAREST),
+            caption=f"The {len(maps)} feature maps after the first convolution, batch norm and ReLU (bright = active)",
+        )
+        kernels = cnn.conv1.weight.detach()[:, 0].numpy()
+        st.image(
+            Image.fromarray(np.uint8(mosaic(kernels - kernels.min(axis=(1, 2), keepdims=True)) * 255)).resize(
+                (8 * 40, 4 * 40), Image.Resampling.NEAREST
+            ),
+            caption="The 3x3 kernels that made them (bright = positive weight)",
+        )
+
+
+@st.fragment(key="mistakes")
+def mistakes_view(nets: dict) -> None:
+    """Where the chosen model goes wrong: a change of model reruns this part only."""
+    kind = st.selectbox("Model", models.CLASSIFIERS, index=2, format_func=models.TITLES.get, key="mistakes_model")
+    card = nets[kind][1]
+    m = card["metrics"]
+    c1, c2 = st.columns([3, 2])
+    with c1:
+        st.plotly_chart(confusion_figure(kind), width="stretch")
+    with c2:
+        mistakes = pd.DataFrame(m["confident_mistakes"][:12])
+        mistakes.columns = ["test image", "true digit", "predicted", "confidence"]
+        st.markdown(f"**Most confident mistakes** ({m['test_errors']} errors in all)")
+        st.dataframe(mistakes, hide_index=True, width="stretch")
+    test_images = mnist_test_images()
+    if test_images is not None:
+        shown = m["confident_mistakes"][:12]
+        cols = st.columns(len(shown) or 1)
+        for col, row in zip(cols, shown):
+            col.image(enlarge(test_images[row["index"]] / 255.0, 84), caption=f"{row['label']} → {row['predicted']}")
+    else:
+        st.caption("The MNIST test images themselves are shown when `../shared/data/mnist/mnist.npz` is present.")
+
+
+nets = ui.load_or_stop(load_models)
+recognizer(nets)
+st.subheader("Where the models go wrong")
+mistakes_view(nets)
 
 st.subheader("How it works")
 st.markdown(

@@ -159,7 +159,7 @@ def try_a_digit(models: dict) -> None:
     st.subheader("Where does your digit fall?")
     left, right = st.columns([3, 2])
     with left:
-        raw = ui.digit_input("cluster_input")
+        raw = ui.digit_input("cluster_")
     if raw is None or (isinstance(raw, np.ndarray) and raw.size == 0):
         right.info("Draw a digit on the canvas (or upload a picture) to see which cluster it falls in.")
         return
@@ -272,12 +272,16 @@ def reconstructions(model) -> None:
     seed = st.number_input("Sample", 0, 10_000, 0, key="recon_seed", help="Pick another set of digits.")
     test_images = mnist_test_images()
     if test_images is None:
-        st.caption("Shown when `../shared/data/mnist/mnist.npz` is present.")
+        st.caption(
+            "MNIST test images and what the autoencoder rebuilds from their codes are shown when "
+            "`../shared/data/mnist/mnist.npz` is present."
+        )
         return
     rng = np.random.default_rng(int(seed))
     originals = test_images[rng.choice(len(test_images), 10, replace=False)] / 255.0
     st.image(strip(originals), caption=["original"] * 10, width=56)
     st.image(strip(model.reconstruct(originals)), caption=["rebuilt"] * 10, width=56)
+    st.caption("Top: MNIST test images. Bottom: what the autoencoder rebuilds from their 10-number codes.")
 
 
 models = load_all()

@@ -731,6 +731,13 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
             "error",
         ),
         ("digits predict nothing", ["digits", "predict"], "error"),
+        ("digits cluster nothing", ["digits", "cluster"], "error"),
+        ("digits cluster no folder", ["digits", "cluster", "--images", str(f / "missing")], "error"),
+        (
+            "digits cluster bad files",
+            ["digits", "cluster", *(str(f / n) for n in ("missing.png", "empty", "notes.png", "cut.png", "bomb.png"))],
+            "ok",
+        ),
         (
             "digits predict bad files",
             [

@@ -22,6 +22,8 @@ from tools.visitors import (
     SCENARIOS,
     cache_computes,
     expected_neighbours,
+    german_sentence,
+    measure_page,
     names_prefix,
     percentile,
     rss_mb,
@@ -82,3 +84,21 @@ def test_eight_visitors_at_once_each_get_their_own_answers(tmp_path):
     assert memory <= 1.2 * first_memory, f"server: {first_memory:.0f} MB after first visits, {memory:.0f} MB now"
     server_log = log.read_text()
     assert "Traceback" not in server_log and "WARNING" not in server_log.upper(), server_log[-3000:]
+
+
+def test_translate_sentences_differ_for_a_long_run():
+    """The translate page caches its answers: a visitor's sentences must not repeat within a benchmark's run."""
+    for visitor in range(len(CONSONANTS)):
+        sentences = [german_sentence(visitor, j)[0] for j in range(132)]
+        assert len(set(sentences)) == 132
+
+
+@needs_browser
+def test_server_cpu_per_interaction_is_read_and_below_wall_clock():
+    """The server's CPU time per interaction (from /proc) is measured: more than nothing, less than the wait."""
+    with running_app() as url:
+        pid = server_pid(url)
+        measured = measure_page(url, pid, "names", 1, seconds=3)
+    assert len(measured.seconds) >= 2, measured
+    wall_ms = 1000 * sum(measured.seconds) / len(measured.seconds)
+    assert 0 < measured.server_cpu_ms < wall_ms, (measured.server_cpu_ms, wall_ms)

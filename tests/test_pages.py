@@ -64,7 +64,10 @@ def test_names_page_explains_a_bad_prefix(use_smoke_artifacts):
 
 
 def test_essays_page_streams_and_handles_odd_prompts(use_smoke_artifacts):
-    at = run_page("pages/2_Essays.py")
+    at = AppTest.from_file(str(ROOT / "pages/2_Essays.py"), default_timeout=TIMEOUT)
+    at.session_state["essays_tab"] = "Greedy vs sampled"  # only the open tab is built
+    at.run()
+    assert not at.exception, at.exception
     at.selectbox(key="opening").select("Most people who want to get rich")
     at.run()
     assert at.text_area(key="prompt").value == "Most people who want to get rich" and not at.warning

@@ -303,18 +303,31 @@ def test_page_queries_switches_and_explains(smoke_skills):
         assert not at.exception, at.exception
         assert any(backend in c.value for c in at.caption)
     at.selectbox(key="skill").select("seo")
-    at.text_input(key="positive").input("seo, php")
-    at.text_input(key="negative").input("sem")
-    at.text_input(key="sim_a").input("laravell")
-    at.text_input(key="odd").input("php, mysql")
     at.run()
     assert not at.exception, at.exception
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = []
+    for tab, inputs in [
+        ("Analogies", {"positive": "seo, php", "negative": "sem"}),
+        ("Similarity", {"sim_a": "laravell"}),
+        ("Odd one out", {"odd": "php, mysql"}),
+    ]:  # only the open tab is built: open each, then type into it
+        at.session_state["skills_tab"] = tab
+        at.run()
+        for key, value in inputs.items():
+            at.text_input(key=key).input(value)
+        at.run()
+        assert not at.exception, at.exception
+        warnings += [w.value for w in at.warning]
+    warnings = " ".join(warnings)
     assert "laravell" in warnings and "laravel" in warnings and "at least three" in warnings
+    at.session_state["skills_tab"] = "Analogies"  # what was typed in a tab stays while another is open
+    at.run()
+    assert at.text_input(key="positive").value == "seo, php" and at.text_input(key="negative").value == "sem"
 
 
 def test_page_explains_a_skill_too_long(smoke_skills):
     at = AppTest.from_file(str(ROOT / "pages" / "3_Skill_Neighbors.py"), default_timeout=60)
+    at.session_state["skills_tab"] = "Analogies"
     at.run()
     at.text_input(key="positive").input("y" * 150)
     at.run()

@@ -375,9 +375,16 @@ def run_page(**kwargs):
     return at
 
 
+def open_tab(at, label: str) -> None:
+    """Open one of the page's tabs (only the open one is built), as a click on it does."""
+    at.session_state["vae_tab"] = label
+    at.run()
+    assert not at.exception, at.exception
+
+
 def test_page_samples_slides_interpolates_and_uploads(vae_smoke):
     at = run_page()
-    assert len(at.get("image")) >= 3
+    assert len(at.get("image")) >= 2  # the face and the batch (the other tabs are built when opened)
     first = np.array(at.session_state["z_faces"])
     at.button(key="faces_sample").click()
     at.number_input(key="faces_seed").set_value(5)
@@ -389,6 +396,7 @@ def test_page_samples_slides_interpolates_and_uploads(vae_smoke):
     at.run()
     assert not at.exception and at.session_state["z_faces"][dim] == pytest.approx(2.5)
     at.slider(key="faces_attr_older").set_value(1.0)
+    open_tab(at, "Interpolate")  # only the open tab is built
     at.selectbox(key="faces_Start_src").select("held-out example")
     at.radio(key="faces_path").set_value("spherical")
     at.slider(key="faces_frames").set_value(5)
@@ -399,6 +407,7 @@ def test_page_samples_slides_interpolates_and_uploads(vae_smoke):
     assert not np.any(at.session_state["z_faces"]) and at.session_state["faces_attr_older"] == 0
 
     # a bad upload: a clear message, nothing else changes
+    open_tab(at, "Upload a photo")
     before = np.array(at.session_state["z_faces"])
     at.file_uploader(key="faces_upload").upload("bomb.png", bomb_png(), "image/png")
     at.run()
@@ -411,6 +420,8 @@ def test_page_samples_slides_interpolates_and_uploads(vae_smoke):
     assert not at.exception, at.exception
     assert not at.error and at.session_state["faces_uploaded"]["name"] == "me.png"
     assert at.session_state["z_faces"][dim] == pytest.approx(at.session_state[f"faces_dim_{dim}"], abs=0.01)
+    open_tab(at, "Interpolate")
+    assert at.slider(key="faces_frames").value == 5  # what was set in the tab stayed while it was hidden
     at.selectbox(key="faces_End_src").select("uploaded picture")
     at.run()
     assert not at.exception, at.exception
@@ -422,9 +433,11 @@ def test_page_draws_digits_and_survives_switching_models(vae_smoke):
     at.run()
     assert not at.exception, at.exception
     at.select_slider(key="digits_class").set_value(7)
+    open_tab(at, "Traversal grid")
     at.selectbox(key="digits_gx").select(vae.load("vae-digits").ranked_dims()[1])
     at.run()
     assert not at.exception, at.exception
+    open_tab(at, "Upload a photo")
     at.file_uploader(key="digits_upload").upload("notes.txt", b"hello, not a digit", "text/plain")
     at.run()
     assert "not an image" in at.error[0].value
@@ -470,6 +483,7 @@ def test_page_compares_decoders_draws_a_batch_and_samples_where_faces_live(vae_s
     assert np.allclose(z, vae.load("vae-faces-sharp").sample_codes(1, seed=0, temperature=0.5)[0], atol=0.01)
     at.radio(key="faces_density").set_value("fitted")
     at.number_input(key="faces_batch_seed").set_value(3)
+    at.session_state["vae_how_well"] = True  # the expander is built only while open
     at.slider(key="faces_attr_female").set_value(-1.0)
     at.run()
     assert not at.exception, at.exception

@@ -11,8 +11,11 @@ fails the check:
 - essays: an opening sentence naming the visitor; the generated essay must start from that opening.
 
 The server side is read honestly: memory is the resident set (VmRSS in /proc) of the Streamlit process and its
-descendants, and "each model loaded once" is read from Streamlit's own cache counters on ``/_stcore/metrics``
-(``cache_compute_duration_seconds_count``: how many times each ``st.cache_resource`` function actually ran).
+descendants, "each model loaded once" is read from Streamlit's own cache counters on ``/_stcore/metrics``
+(``cache_compute_duration_seconds_count``: how many times each ``st.cache_resource`` function actually ran), and
+what an interaction costs the server is its CPU time (user + system, from /proc/<pid>/stat, all threads, the
+process and its children) over a window of interactions, divided by their number: the browsers' own CPU on the same
+cores neither hides nor inflates it, as it does wall-clock time (``measure_page``).
 """
 
 from __future__ import annotations
@@ -110,6 +113,38 @@ def rss_mb(pid: int) -> float:
         match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
         total += int(match.group(1)) if match else 0
     return total / 1024
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")  # the unit of the CPU times in /proc/<pid>/stat
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time the server and everything it started have used so far, in seconds (user + system, all threads).
+
+    From /proc/<pid>/stat of every live process in the tree: utime + stime, plus cutime + cstime (children that have
+    ended and been waited for). Resolution: one clock tick (10 ms); read it over many interactions.
+    """
+    total = 0
+    for p in descendants(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime (fields 14-17 of proc(5))
+    return total / CLOCK_TICKS
+
+
+def browser_cpu_seconds(server: int) -> float:
+    """CPU time of everything this process started except the server: Playwright's driver and the browsers."""
+    mine = set(descendants(os.getpid())) - set(descendants(server)) - {os.getpid()}
+    total = 0
+    for p in mine:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / CLOCK_TICKS
 
 
 def cache_computes(url: str) -> dict[str, int]:
@@ -268,15 +303,39 @@ SUBJECTS = (("Ein Hund", "dog"), ("Eine Katze", "cat"), ("Ein Pferd", "horse"), 
             ("Ein Kind", "child"), ("Eine Kuh", "cow"), ("Ein Polizist", "police"), ("Ein Fußballspieler", "soccer"),
             ("Eine Ente", "duck"), ("Ein Baby", "baby"))  # fmt: skip
 PLACES = (("im Park", "park"), ("am Strand", "beach"), ("im Schnee", "snow"), ("auf der Straße", "street"),
-          ("im Wasser", "water"))  # fmt: skip
+          ("im Wasser", "water"), ("im Wald", "woods"), ("auf dem Feld", "field"), ("in der Stadt", "city"),
+          ("auf dem Rasen", "grass"), ("im Sand", "sand"), ("auf dem Berg", "mountain"))  # fmt: skip
+# A verb per round of places: a visitor repeats a sentence (which the page caches) only after 132 interactions.
+# Every subject x verb x place was translated by the committed transformer with the subject's noun and the place in
+# English (but "Ein Polizist", visitor 10, sometimes becomes "policeman", which the word check does not take).
+VERBS = (
+    "läuft",
+    "spielt",
+    "steht",
+    "sitzt",
+    "springt",
+    "schläft",
+    "wartet",
+    "liegt",
+    "rennt",
+    "geht",
+    "schaut",
+    "ruht",
+)
+
+
+def german_sentence(visitor: int, j: int) -> tuple[str, list[str]]:
+    """The German sentence of a visitor's j-th interaction, and the English words its translation must hold."""
+    (subject, noun), (place, where_en) = SUBJECTS[visitor % len(SUBJECTS)], PLACES[j % len(PLACES)]
+    verb = VERBS[(j // len(PLACES)) % len(VERBS)]
+    return f"{subject} {verb} {place}.", [noun, where_en]
 
 
 async def translate(page, url: str, visitor: Visitor, first: bool) -> None:
     """Translate a sentence about this visitor's own subject; the English must name that subject and the place."""
     if first:
         await open_page(page, url, "translate", page.locator("[data-testid='stMain'] h3"))
-    (subject, noun), (place, where_en) = SUBJECTS[visitor.index % len(SUBJECTS)], PLACES[visitor.count % len(PLACES)]
-    german = f"{subject} läuft {place}."
+    german, words = german_sentence(visitor.index, visitor.count)
     box = page.get_by_role("textbox", name="German sentence")
     await box.fill(german)
     start = time.perf_counter()
@@ -284,7 +343,7 @@ async def translate(page, url: str, visitor: Visitor, first: bool) -> None:
     where = f"visitor {visitor.index} translated {german!r}"
     has_words = "(t, words) => !!t && words.every(w => new RegExp('\\\\b' + w + '\\\\b', 'i').test(t))"
     own = f"(words) => ({has_words})(({TRANSLATION_SHOWN})(), words)"
-    await wait_for_own(page, own, [noun, where_en], TRANSLATION_SHOWN, where)
+    await wait_for_own(page, own, words, TRANSLATION_SHOWN, where)
     await idle(page)
     seconds = time.perf_counter() - start
     await no_exception(page, where)
@@ -308,14 +367,19 @@ async def visit(browser, url: str, visitor: Visitor, pages, per_page: int, deadl
         while True:
             for name in order:
                 for k in range(per_page):
-                    extra = (expected,) if name == "skills" else ()
-                    await SCENARIOS[name](page, url, visitor, k == 0, *extra)
-                    visitor.count += 1
-                    visitor.on_page[name] = visitor.on_page.get(name, 0) + 1
+                    await interact(page, url, visitor, name, k == 0, expected)
             if time.monotonic() >= deadline:
                 return
     finally:
         await context.close()
+
+
+async def interact(page, url: str, visitor: Visitor, name: str, first: bool, expected) -> None:
+    """One interaction of scenario ``name`` (opening its page first when ``first``), counted on the visitor."""
+    extra = (expected,) if name == "skills" else ()
+    await SCENARIOS[name](page, url, visitor, first, *extra)
+    visitor.count += 1
+    visitor.on_page[name] = visitor.on_page.get(name, 0) + 1
 
 
 async def run_visitors(url: str, visitors: int, pages, per_page: int = 2, seconds: float = 0) -> list[Visitor]:
@@ -344,6 +408,88 @@ async def run_visitors(url: str, visitors: int, pages, per_page: int = 2, second
 
 def visitors_run(url: str, visitors: int, pages, per_page: int = 2, seconds: float = 0) -> list[Visitor]:
     return asyncio.run(run_visitors(url, visitors, pages, per_page, seconds))
+
+
+# --- what an interaction costs the server -------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    """One page's main interaction, ``visitors`` at once, over a window in which they did nothing else."""
+
+    page: str
+    visitors: int
+    seconds: list[float]  # wall clock of each interaction in the window
+    server_cpu_s: float  # the server's CPU time over the window (all threads, and its children)
+    window_s: float
+    next_start: int = 0  # the interaction number after the last any visitor made (``start`` of a later run)
+    browser_cpu_s: float = 0.0  # the visitors' side over the window: Playwright's driver and Chromium's processes
+
+    @property
+    def browser_cpu_ms(self) -> float:
+        """The browsers' CPU milliseconds per interaction (on the same cores as the server, here)."""
+        return 1000 * self.browser_cpu_s / max(1, len(self.seconds))
+
+    @property
+    def server_cpu_ms(self) -> float:
+        """The server's CPU milliseconds per interaction."""
+        return 1000 * self.server_cpu_s / max(1, len(self.seconds))
+
+
+async def measure_visitors(url: str, pid: int, page: str, visitors: int, seconds: float, start: int = 0) -> Measured:
+    """``visitors`` visitors on one page: each in turn opens it and interacts once (not measured: page opens and
+    first loads stay out), then all at once interact again and again for ``seconds`` (each at least once) while
+    the server's CPU time is read before and after. Raises like run_visitors on any visitor's error or wrong answer.
+
+    ``start``: the visitors' first interaction number (their inputs follow it), so that a later run on the same
+    server asks new questions rather than ones an earlier run left in the page's cache."""
+    from playwright.async_api import async_playwright
+
+    if visitors > len(CONSONANTS):
+        raise ValueError(f"at most {len(CONSONANTS)} visitors (one names prefix letter each)")
+    expected = expected_neighbours() if page == "skills" else {}
+    crowd = [Visitor(i, visitors, count=start) for i in range(visitors)]
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CROWD_FLAGS)
+        try:
+            contexts = [await browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in crowd]
+            tabs = []
+            for context in contexts:
+                context.set_default_timeout(TIMEOUT_MS)
+                tabs.append(await context.new_page())
+            for tab, visitor in zip(tabs, crowd):  # one after the other: eight page opens at once can time out
+                await interact(tab, url, visitor, page, True, expected)
+            for v in crowd:
+                v.interactions.clear()
+            cpu, start = cpu_seconds(pid), time.monotonic()
+            browsers = browser_cpu_seconds(pid)
+            deadline = start + seconds
+
+            async def keep_going(tab, visitor):
+                while True:
+                    await interact(tab, url, visitor, page, False, expected)
+                    if time.monotonic() >= deadline:
+                        return
+
+            await gather_or_raise([keep_going(t, v) for t, v in zip(tabs, crowd)])
+            cpu, window = cpu_seconds(pid) - cpu, time.monotonic() - start
+            browsers = browser_cpu_seconds(pid) - browsers
+        finally:
+            await browser.close()
+    seconds_each = [i.seconds for v in crowd for i in v.interactions]
+    return Measured(page, visitors, seconds_each, cpu, window, max(v.count for v in crowd), browsers)
+
+
+async def gather_or_raise(tasks) -> None:
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        details = "\n".join(f"- {str(e).splitlines()[0] if str(e) else repr(e)}" for e in errors)
+        raise VisitorError(f"{len(errors)} of {len(results)} visitors failed:\n{details}") from errors[0]
+
+
+def measure_page(url: str, pid: int, page: str, visitors: int, seconds: float, start: int = 0) -> Measured:
+    return asyncio.run(measure_visitors(url, pid, page, visitors, seconds, start))
 
 
 def latencies(crowd: list[Visitor]) -> dict[str, list[float]]:
