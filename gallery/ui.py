@@ -201,3 +201,20 @@ def digit_input(prefix: str = "", canvas: int = 280):
     raw = examples.render(digit, font, stroke=stroke, size=canvas, dark_on_light=True)
     st.image(raw, caption="Dark on light: the preprocessing inverts it", width=canvas)
     return raw
+
+
+def mnist_digit(raw, where, waiting: str):
+    """The (28,28) MNIST-style image of a ``digit_input`` picture, or None after saying in ``where`` why there is none
+    (``waiting``: the hint while nothing is drawn or uploaded)."""
+    from gallery.digits import preprocess
+
+    if raw is None or getattr(raw, "size", 1) == 0:
+        where.info(waiting)
+        return None
+    try:
+        return preprocess.mnist_style(raw)
+    except preprocess.BlankImage:
+        where.info("Draw a digit: the canvas is still blank.")
+    except ValueError as err:
+        where.error(f"That picture could not be used: {err}.")
+    return None

@@ -7,7 +7,7 @@ import streamlit as st
 from PIL import Image
 
 from gallery import ui
-from gallery.digits import models, preprocess
+from gallery.digits import models
 
 ui.page_config("Digit recognizer", "✏️")
 st.title("Digit recognizer")
@@ -80,16 +80,8 @@ def recognizer(nets: dict) -> None:
     left, right = st.columns([3, 2])
     with left:
         raw = ui.digit_input()
-    if raw is None or (isinstance(raw, np.ndarray) and raw.size == 0):
-        right.info("Draw a digit on the canvas (or upload a picture) to see what the models think.")
-        return
-    try:
-        image = preprocess.mnist_style(raw)
-    except preprocess.BlankImage:
-        right.info("Draw a digit: the canvas is still blank.")
-        return
-    except ValueError as err:
-        right.error(f"That picture could not be used: {err}.")
+    image = ui.mnist_digit(raw, right, "Draw a digit on the canvas (or upload a picture) to see what the models think.")
+    if image is None:
         return
 
     probs = {kind: models.predict_proba(net, image[None])[0] for kind, (net, _) in nets.items()}

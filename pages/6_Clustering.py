@@ -7,7 +7,7 @@ import streamlit as st
 from PIL import Image
 
 from gallery import ui
-from gallery.digits import cluster, ladder, n2d, preprocess
+from gallery.digits import cluster, ladder, n2d
 from gallery.registry import ArtifactError
 
 ui.page_config("Digit clustering", "🫧")
@@ -160,16 +160,8 @@ def try_a_digit(models: dict) -> None:
     left, right = st.columns([3, 2])
     with left:
         raw = ui.digit_input("cluster_")
-    if raw is None or (isinstance(raw, np.ndarray) and raw.size == 0):
-        right.info("Draw a digit on the canvas (or upload a picture) to see which cluster it falls in.")
-        return
-    try:
-        image = preprocess.mnist_style(raw)
-    except preprocess.BlankImage:
-        right.info("Draw a digit: the canvas is still blank.")
-        return
-    except ValueError as err:
-        right.error(f"That picture could not be used: {err}.")
+    image = ui.mnist_digit(raw, right, "Draw a digit (or upload a picture) to see which cluster it falls in.")
+    if image is None:
         return
     with right:
         st.image(strip([image], 140)[0], caption="28x28, ink bright on black, centred by mass")
