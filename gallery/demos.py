@@ -90,6 +90,14 @@ DEMOS = (
         picture="A cross-attention heatmap: English words against the German words they were written from",
     ),
     Demo(
+        "Why attention",
+        "Five translators from the context-vector bottleneck to the Transformer: who breaks on long sentences?",
+        "pages/12_Why_Attention.py",
+        "translate-seq2seq",
+        ":material/timeline:",
+        emoji="🔭",
+    ),
+    Demo(
         "Digit recognizer",
         "Draw a digit and watch logistic regression, an MLP and a CNN disagree.",
         "pages/5_Digit_Recognizer.py",
@@ -122,7 +130,7 @@ DEMOS = (
 SECTIONS = {
     "Generate": ("pages/1_Names.py", "pages/2_Essays.py", "pages/4_VAE_Explorer.py"),
     "Embeddings": ("pages/3_Skill_Neighbors.py", "pages/10_Embedding_Maps.py"),
-    "Look inside": ("pages/11_Translate.py",),
+    "Look inside": ("pages/11_Translate.py", "pages/12_Why_Attention.py"),
     "Classic lab": (
         "pages/5_Digit_Recognizer.py",
         "pages/6_Clustering.py",

@@ -12,11 +12,15 @@ from gallery.translate import translator
 ui.page_config("Attention heatmaps", "🌍")
 st.title("Attention heatmaps")
 st.caption(
-    "Two models trained on 29,000 German-English image captions (Multi30k) translate your sentence; the heatmaps show "
-    "which German words each English word was written from."
+    "Three models trained on 29,000 German-English image captions (Multi30k) translate your sentence; the heatmaps "
+    "show which German words each English word was written from."
 )
 
-MODEL_NAMES = {"transformer": "Transformer (3+3 layers, 8 heads)", "attention": "GRU with additive attention"}
+MODEL_NAMES = {
+    "transformer": "Transformer (3+3 layers, 8 heads)",
+    "convs2s": "ConvS2S (attention in every decoder layer)",
+    "attention": "GRU with additive attention",
+}
 EXAMPLES = [
     "Ein Mann fährt mit dem Fahrrad über eine Brücke.",
     "Zwei Kinder spielen im Sand am Strand.",
@@ -86,8 +90,8 @@ def heatmap(
     return go.Figure(cells, layout=layout)
 
 
-def heads_grid(grid: np.ndarray, x: list[str], y: list[str], columns: int = 4) -> go.Figure:
-    """One small heatmap per head, ``columns`` to a row, on one colour scale."""
+def heads_grid(grid: np.ndarray, x: list[str], y: list[str], columns: int = 4, label: str = "head") -> go.Figure:
+    """One small heatmap per head (or layer), ``columns`` to a row, on one colour scale."""
     heads = len(grid)
     rows = -(-heads // columns)
     gap_x, gap_y = 0.03, 0.12
@@ -112,7 +116,13 @@ def heads_grid(grid: np.ndarray, x: list[str], y: list[str], columns: int = 4) -
         )
         titles.append(
             dict(
-                text=f"head {k + 1}", x=x0 + w / 2, y=y1, xref="paper", yref="paper", showarrow=False, yanchor="bottom"
+                text=f"{label} {k + 1}",
+                x=x0 + w / 2,
+                y=y1,
+                xref="paper",
+                yref="paper",
+                showarrow=False,
+                yanchor="bottom",
             )
         )
     layout |= dict(
@@ -137,6 +147,9 @@ def highlighted(words: list[str], weights: np.ndarray) -> str:
 def translation() -> None:
     """The sentence, the controls, the translation and its heatmaps: a change reruns this part only."""
     left, right = st.columns([2, 1])
+    asked = st.query_params.get("model")  # the "Why attention" page links here with ?model=...
+    if asked in MODEL_NAMES and "model" not in st.session_state:
+        st.session_state.model = asked
     with right:
         model_key = st.radio("Model", list(MODEL_NAMES), format_func=MODEL_NAMES.get, key="model")
         beam = st.slider("Beam size (1 = greedy)", 1, 10, 5, key="beam", help="Keep this many candidate translations.")
@@ -177,6 +190,9 @@ def translation() -> None:
         head_choice = c2.selectbox("Head", ["mean of all heads", *range(1, heads + 1)], key="head")
         chosen = cross[layer].mean(0) if head_choice == "mean of all heads" else cross[layer, head_choice - 1]
         label = f"layer {layer + 1}, {head_choice if isinstance(head_choice, str) else f'head {head_choice}'}"
+    elif model_key == "convs2s":  # one attention per decoder layer
+        layer = st.selectbox("Decoder layer", range(1, layers + 1), index=layers - 1, key="conv_layer") - 1
+        chosen, label = cross[layer, 0], f"decoder layer {layer + 1}"
     else:
         chosen, label = cross[0, 0], "additive attention"
     words_cross = merged(chosen, tgt_groups, src_groups)  # (T words, S words)
@@ -185,6 +201,8 @@ def translation() -> None:
     names = ["Cross-attention", "Follow one word"]
     if model_key == "transformer":
         names += ["All heads of a layer", "Encoder self-attention", "Decoder self-attention"]
+    elif model_key == "convs2s":
+        names += ["Every decoder layer"]
     if st.session_state.get("translate_tab") not in names:  # the attention model has fewer tabs
         st.session_state["translate_tab"] = names[0]
     tab = st.tabs(names, key="translate_tab", on_change="rerun")
@@ -198,6 +216,14 @@ def translation() -> None:
             row = unique(tgt_labels).index(pick)
             st.markdown(f"While writing **{html.escape(pick)}**, the model attended to:")
             st.html(highlighted([READABLE.get(x, x) for x in src_labels], words_cross[row]))
+    if model_key == "convs2s" and tab[2].open:
+        with tab[2]:
+            grid = np.stack([merged(cross[k, 0], tgt_groups, src_groups) for k in range(layers)])  # (layers, T, S)
+            st.caption(
+                "Each decoder layer attends on its own (Gehring et al.'s multi-step attention): lower layers often "
+                "spread out, upper ones align."
+            )
+            st.plotly_chart(heads_grid(grid, src_labels, tgt_labels, label="layer"), width="stretch")
     if model_key == "transformer" and tab[2].open:
         with tab[2]:
             grid = np.stack([merged(cross[layer, h], tgt_groups, src_groups) for h in range(heads)])  # (h, T, S)
@@ -251,7 +277,7 @@ translation()
 with st.expander("How it works"):
     st.markdown(
         r"""
-**Subword pieces.** Both models read and write pieces from one 8,000-piece vocabulary shared by German and
+**Subword pieces.** All three models read and write pieces from one 8,000-piece vocabulary shared by German and
 English (byte-pair encoding learned on the training captions): frequent words are one piece, rare ones are split
 (`anstarrt` → `an` `st` `ar` `rt`). The heatmaps merge pieces back into words: a German word receives the
 **sum** of what its pieces received, and an English word shows the **average** of its pieces' rows, so every row
@@ -261,6 +287,11 @@ still sums to one. The toggle shows the raw pieces. Everything is lowercased, as
 vector per piece, $h_j$. The decoder writes one piece at a time; before each, it scores every source vector with
 $e_{ij} = v^\top \tanh(W_s s_{i-1} + W_h h_j)$, turns the scores into weights $a_{ij} = \mathrm{softmax}_j(e_{ij})$
 (one row of the heatmap) and reads the weighted average $\sum_j a_{ij} h_j$. Padding gets exactly zero weight.
+
+**ConvS2S** (Gehring et al., 2017). Gated convolutions read the German, three pieces at a time per layer, all
+positions at once; the decoder's convolutions see only earlier English pieces. Every decoder layer attends on its
+own: its state plus the current piece's embedding is dotted with each source position's encoder output, and the
+weighted sum of those outputs plus the source embeddings is added back ("multi-step attention").
 
 **Transformer** (Vaswani et al., 2017). No recurrence: every layer lets each position look at all others with
 $\mathrm{softmax}(QK^\top/\sqrt{d})V$, in 8 heads at once. The encoder's self-attention mixes German words with each

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from streamlit.testing.v1 import AppTest
 
 from gallery import DATA_ROOT
-from gallery.translate import decode, metrics, models, translator
+from gallery.translate import decode, ladder, metrics, models, translator
 from gallery.translate.tokenizer import BOS, EOS, PAD, SubwordTokenizer, WordTokenizer, normalise, word_groups
 from tests.conftest import point_registry_at
 
@@ -87,7 +87,13 @@ def one_thread():
 
 
 def tiny(kind: str, vocab: int = 12, **extra) -> torch.nn.Module:
-    sizes = {"attention": {"embed": 16, "enc_hidden": 32, "dec_hidden": 32}, "transformer": {"d_model": 32, "heads": 4}}
+    sizes = {
+        "seq2seq": {"embed": 16, "hidden": 32},
+        "context": {"embed": 16, "hidden": 32},
+        "attention": {"embed": 16, "enc_hidden": 32, "dec_hidden": 32},
+        "convs2s": {"embed": 16, "hidden": 32, "enc_layers": 2, "dec_layers": 2},
+        "transformer": {"d_model": 32, "heads": 4},
+    }
     torch.manual_seed(0)
     return models.build(kind, {"vocab": vocab, "dropout": 0.0, **sizes[kind], **extra}).eval()
 
@@ -127,6 +133,56 @@ def test_word_groups_follow_the_word_boundaries():
 
 
 @pytest.mark.parametrize("kind", translator.MODELS)
+def test_shapes_of_every_model(kind):
+    model = tiny(kind, vocab=30)
+    src, src_len = decode.pad_batch([[5, 6, 7, 8, EOS], [9, 10, EOS]])
+    tgt_in, _ = decode.pad_batch([[BOS, 5, 6, 7], [BOS, 8, 9, 10]])
+    assert model(src, src_len, tgt_in).shape == (2, 4, 30)
+    memory = model.encode(src, src_len)
+    assert all(t.size(0) == 2 for t in memory.values())  # batch first: beam search repeats rows
+    log_probs, _ = model.step(memory, tgt_in[:, :1], model.initial_state(memory))
+    assert log_probs.shape == (2, 30) and torch.allclose(log_probs.exp().sum(-1), torch.ones(2), atol=1e-5)
+    if kind in ("seq2seq", "context"):
+        vectors = model.context_vector(src, src_len)
+        assert vectors.keys() == ({"h", "c"} if kind == "seq2seq" else {"context"})
+        assert all(v.shape[0] == 2 and v.shape[-1] == 32 for v in vectors.values())
+    else:
+        assert model.attention(src, src_len, tgt_in)["cross"].shape[-2:] == (4, 5)
+
+
+def test_context_model_feeds_the_same_context_to_every_step(monkeypatch):
+    """Cho et al.: the decoder's input at every step ends with the one context vector, and so does what the
+    output layer reads."""
+    model = tiny("context", vocab=30)
+    src, src_len = decode.pad_batch([[5, 6, 7, 8, EOS], [9, 10, EOS]])
+    tgt_in, _ = decode.pad_batch([[BOS, 5, 6, 7, 11], [BOS, 8, 9, 10, 12]])
+    seen = {}
+
+    def keep(name):
+        def hook(module, inputs, output):
+            seen[name] = inputs[0]
+
+        return hook
+
+    model.decoder.register_forward_hook(keep("decoder"))
+    model.pre_output.register_forward_hook(keep("output"))
+    model(src, src_len, tgt_in)
+    context = model.context_vector(src, src_len)["context"]  # (B, H)
+    for name in ("decoder", "output"):
+        steps = seen[name][:, :, -32:] if name == "decoder" else seen[name][:, :, 32:64]  # (B, T, H)
+        assert torch.allclose(steps, context[:, None].expand_as(steps)), name
+
+
+def test_seq2seq_reads_the_source_backwards_only_when_asked():
+    src, src_len = decode.pad_batch([[5, 6, 7, EOS], [9, EOS]])
+    assert ladder.reverse_padded(src, src_len).tolist() == [[EOS, 7, 6, 5], [EOS, 9, PAD, PAD]]
+    forward, backward = tiny("seq2seq", vocab=30, reverse_source=False), tiny("seq2seq", vocab=30)
+    backward.load_state_dict(forward.state_dict())
+    flipped, _ = decode.pad_batch([[EOS, 7, 6, 5], [EOS, 9]])
+    assert torch.allclose(backward.encode(src, src_len)["h"], forward.encode(flipped, src_len)["h"])
+
+
+@pytest.mark.parametrize("kind", translator.ATTENDS)
 def test_attention_rows_sum_to_one_and_padding_gets_nothing(kind):
     model = tiny(kind)
     src, src_len = decode.pad_batch([[5, 6, 7, 8, EOS], [9, 10, EOS]])  # the second row is padded
@@ -183,7 +239,7 @@ def test_wider_beams_never_score_worse_than_greedy_at_equal_length_penalty():
         assert log_prob(beam) >= log_prob(greedy) - 1e-4
 
 
-@pytest.mark.parametrize("kind", translator.MODELS)
+@pytest.mark.parametrize("kind", translator.ATTENDS)
 def test_attention_is_safe_for_many_threads_at_once(kind):
     """The app serves one cached model to every visitor: attention read in parallel threads is each thread's own."""
     from concurrent.futures import ThreadPoolExecutor
@@ -205,16 +261,20 @@ def test_attention_is_safe_for_many_threads_at_once(kind):
     assert all(torch.equal(a, b) for a, b in zip(alone, together))
 
 
-def test_incremental_transformer_decoding_matches_full_decoding():
-    model = tiny("transformer", vocab=30)
-    src, src_len = decode.pad_batch([[5, 6, 7, 8, EOS]])
+@pytest.mark.parametrize("kind", translator.MODELS)
+def test_decoding_with_cached_states_matches_full_decoding(kind):
+    """One piece at a time with each model's state (ConvS2S: every layer's last k-1 inputs; the Transformer:
+    keys and values) gives the log-probabilities of a full teacher-forced pass, at every position."""
+    model = tiny(kind, vocab=30)
+    src, src_len = decode.pad_batch([[5, 6, 7, 8, EOS], [9, 10, EOS]])
+    prefix = torch.tensor([[BOS, 9, 10, 11, 12], [BOS, 13, 14, 15, 16]])
     memory = model.encode(src, src_len)
-    prefix = torch.tensor([[BOS, 9, 10, 11]])
-    state = model.initial_state(memory)
+    state, steps = model.initial_state(memory), []
     for t in range(1, prefix.size(1) + 1):
-        step, state = model.step(memory, prefix[:, :t], state)
-    full = model.decode(memory, prefix)[:, -1].log_softmax(-1)
-    assert torch.allclose(step, full, atol=1e-5)
+        log_probs, state = model.step(memory, prefix[:, :t], state)
+        steps.append(log_probs)
+    full = model(src, src_len, prefix).log_softmax(-1)  # (B, T, V)
+    assert torch.allclose(torch.stack(steps, 1), full, atol=1e-5)
 
 
 def test_merging_pieces_into_words():
@@ -237,6 +297,18 @@ def test_bleu_wrapper_on_known_strings():
         metrics.bleu_chrf(["a"], ["a", "b"])
 
 
+def test_length_buckets_cover_every_sentence_once():
+    sentences = ["", "eins", *(" ".join(["wort"] * n) for n in range(1, 40))]
+    buckets = [metrics.length_bucket(s) for s in sentences]
+    names = [metrics.bucket_name(lo, hi) for lo, hi in metrics.LENGTH_BUCKETS]
+    assert set(buckets) == set(names)
+    assert [metrics.length_bucket(" ".join(["w"] * n)) for n in (8, 9, 12, 13, 16, 17, 20, 21)] == [
+        "1-8", "9-12", "9-12", "13-16", "13-16", "17-20", "17-20", "21+"
+    ]  # fmt: skip
+    scores = metrics.by_length(sentences, sentences, sentences)
+    assert sum(b["n"] for b in scores.values()) == len(sentences) and list(scores) == names
+
+
 # ---------------------------------------------------------------- trainer, artifacts, command line
 
 
@@ -246,8 +318,14 @@ def test_smoke_artifacts_load_and_translate(smoke_root):
         card = tr.card
         assert card["smoke"] and card["data"]["pairs"] == {"train": 100, "val": 10, "test_2016_flickr": 10}
         result = translator.translate(tr, "Ein Hund läuft im Park.", beam=3)
-        cross = translator.attention(tr, result)["cross"]
-        assert cross.shape[-2:] == (len(result.out_ids), len(result.src_ids))
+        if model in translator.ATTENDS:
+            cross = translator.attention(tr, result)["cross"]
+            assert cross.shape[-2:] == (len(result.out_ids), len(result.src_ids))
+        else:
+            with pytest.raises(ValueError, match="no attention"):
+                translator.attention(tr, result)
+            assert all(v.shape[-1] == 32 for v in translator.context_vector(tr, result).values())
+        assert set(card["metrics"]["test_2016_flickr"]["beam2"]["by_length"]) <= {"1-8", "9-12"}
         assert translator.translate_many(tr, ["Ein Hund läuft.", ""], beam=2)[1] == ""
 
 
@@ -317,6 +395,48 @@ def test_page_translates_and_switches_model_layer_and_head(use_smoke):
         assert at.warning or at.info or at.subheader
     at.text_area(key="source").set_value("Ein Hund springt.").run()
     assert not at.exception and at.subheader[0].value
+
+
+def test_heatmap_page_shows_every_convs2s_layer_and_follows_a_link(use_smoke):
+    at = AppTest.from_file(str(ROOT / "pages/11_Translate.py"), default_timeout=60)
+    at.query_params["model"] = "convs2s"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.radio(key="model").value == "convs2s" and len(at.tabs) == 3
+    at.selectbox(key="conv_layer").set_value(1).run()
+    at.tabs[2].open = True  # "Every decoder layer"
+    assert not at.exception and at.subheader[0].value
+
+
+def test_why_attention_page_puts_five_models_side_by_side(use_smoke):
+    at = AppTest.from_file(str(ROOT / "pages/12_Why_Attention.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert len(at.dataframe[0].value) == len(translator.MODELS)  # the ladder table
+    timed = [c.value for c in at.caption if c.value.endswith("ms on this server")]
+    assert len(timed) == len(translator.MODELS)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # the curve by length and the two models' vectors
+    curve = json.loads(charts[0].proto.spec)["data"]
+    assert len(curve) == len(translator.MODELS) and all(trace["x"] for trace in curve)
+    at.radio(key="why_score").set_value("chrf").run()
+    at.slider(key="why_beam").set_value(1).run()
+    assert not at.exception
+    for bad in ("", "😀😀", "x" * 5000, "A man is riding a horse on the beach."):
+        at.text_area(key="why_source").set_value(bad).run()
+        assert not at.exception, bad
+        assert at.warning or at.info or len([c for c in at.caption if c.value.endswith("ms on this server")]) == 5
+
+
+def test_why_attention_page_survives_a_missing_model(smoke_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "pretrained"
+    shutil.copytree(smoke_root, root, ignore=shutil.ignore_patterns("translate-context"))
+    for _ in point_registry_at(root, monkeypatch):
+        at = AppTest.from_file(str(ROOT / "pages/12_Why_Attention.py"), default_timeout=120).run()
+        assert not at.exception, at.exception
+        assert any("trainers.translate --model context" in e.value for e in at.error)
+        assert len([c for c in at.caption if c.value.endswith("ms on this server")]) == len(translator.MODELS) - 1
 
 
 # ---------------------------------------------------------------- committed artifacts

@@ -17,6 +17,7 @@ import hashlib
 import math
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -30,6 +31,9 @@ from gallery.translate import data, decode, metrics, models
 from gallery.translate.tokenizer import BOS, EOS, SubwordTokenizer, WordTokenizer
 
 PUBLISHED = {
+    "seq2seq": {"bleu": None, "perplexity": 36.6, "source": "bentrevett/pytorch-seq2seq notebook 1 (spaCy words)"},
+    "context": {"bleu": None, "perplexity": 29.9, "source": "bentrevett/pytorch-seq2seq notebook 2 (spaCy words)"},
+    "convs2s": {"bleu": 33.3, "perplexity": 6.6, "source": "bentrevett/pytorch-seq2seq notebook 5 (spaCy words)"},
     "attention": {"bleu": 28.3, "perplexity": 25.6, "source": "bentrevett/pytorch-seq2seq notebook 3 (spaCy words)"},
     "transformer": {"bleu": 36.5, "perplexity": 5.3, "source": "bentrevett/pytorch-seq2seq notebook 6 (spaCy words)"},
 }
@@ -42,7 +46,14 @@ def parse_args(argv=None):
     g = p.add_argument_group("tokens")
     g.add_argument("--tokenisation", choices=("subword", "words"), default="subword")
     g.add_argument("--vocab", type=int, default=8000, help="shared German+English vocabulary size")
-    g.add_argument("--dropout", type=float, default=None, help="default: 0.3")
+    g.add_argument("--dropout", type=float, default=None, help="default: 0.3 (0.2 for convs2s)")
+    g.add_argument(
+        "--source-order",
+        choices=("reversed", "forward"),
+        default="reversed",
+        help="seq2seq only: read the German backwards (Sutskever et al.) or in order",
+    )
+    g.add_argument("--compare", type=Path, default=None, help="seq2seq: the other source order's checkpoint")
     g = p.add_argument_group("optimisation")
     g.add_argument("--epochs", type=int, default=None, help="default: 30 (attention), 100 (transformer)")
     g.add_argument("--minutes", type=float, default=0, help="stop after this many minutes; the schedule fits")
@@ -57,6 +68,9 @@ def parse_args(argv=None):
     if args.model not in models.MODELS:
         p.error(f"--model must be one of {', '.join(models.MODELS)}")
     defaults = {
+        "seq2seq": {"epochs": 30, "max_tokens": 3000, "lr": 1e-3, "warmup": 200, "dropout": 0.3},
+        "context": {"epochs": 30, "max_tokens": 3000, "lr": 1e-3, "warmup": 200, "dropout": 0.3},
+        "convs2s": {"epochs": 30, "max_tokens": 3000, "lr": 1e-3, "warmup": 500, "dropout": 0.2},
         "attention": {"epochs": 30, "max_tokens": 3000, "lr": 1e-3, "warmup": 200, "dropout": 0.3},
         "transformer": {"epochs": 100, "dropout": 0.3, "max_tokens": 3000, "lr": 1e-3, "warmup": 1000},
     }[args.model]
@@ -68,6 +82,9 @@ def parse_args(argv=None):
 
 
 SMOKE = {
+    "seq2seq": {"embed": 32, "hidden": 32},
+    "context": {"embed": 32, "hidden": 32},
+    "convs2s": {"embed": 32, "hidden": 32, "enc_layers": 2, "dec_layers": 2},
     "attention": {"embed": 32, "enc_hidden": 32, "dec_hidden": 32},
     "transformer": {"d_model": 32, "heads": 2, "layers": 1, "ff": 64},
 }
@@ -183,7 +200,7 @@ def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_pa
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     val_batches = [collate(val_pairs, b, device) for b in make_batches(val_pairs, 4000, np.random.default_rng(0))]
     start = time.time() - elapsed
-    out_of_time = False
+    out_of_time = bool(args.minutes) and elapsed > args.minutes * 60  # resumed after the budget: write the card
     while epoch < args.epochs and not out_of_time:
         model.train()
         batches = make_batches(train_pairs, args.max_tokens, np.random.default_rng(args.seed + epoch))
@@ -257,9 +274,14 @@ def translate_texts(model, tok, sentences, beam, alpha):
     return [tok.decode(ids) for ids in decode.translate_ids(model, sources, beam=beam, alpha=alpha, batch_size=128)]
 
 
-def score(model, tok, pairs, beam, alpha) -> dict:
-    hyps = translate_texts(model, tok, [de for de, _ in pairs], beam, alpha)
-    return metrics.bleu_chrf(hyps, [en for _, en in pairs])
+def score(model, tok, pairs, beam, alpha, lengths: bool = False) -> dict:
+    """BLEU and chrF of the translations of ``pairs``; with ``lengths``, also per source-length bucket."""
+    sources, references = [de for de, _ in pairs], [en for _, en in pairs]
+    hyps = translate_texts(model, tok, sources, beam, alpha)
+    result = metrics.bleu_chrf(hyps, references)
+    if lengths:
+        result["by_length"] = metrics.by_length(sources, hyps, references)
+    return result
 
 
 def retrieval_baseline(train_pairs, test_pairs) -> dict:
@@ -299,8 +321,8 @@ def write_artifact(args, model, tok, splits, encoded, history, seconds, device, 
     alpha = max(alphas, key=alphas.get)
     results = {
         split: {
-            "greedy": score(model, tok, pairs, 1, alpha),
-            f"beam{args.beam}": score(model, tok, pairs, args.beam, alpha),
+            "greedy": score(model, tok, pairs, 1, alpha, lengths=split != "val"),
+            f"beam{args.beam}": score(model, tok, pairs, args.beam, alpha, lengths=split != "val"),
             "perplexity": round(
                 metrics.perplexity(
                     model,
@@ -322,7 +344,10 @@ def write_artifact(args, model, tok, splits, encoded, history, seconds, device, 
         for (de, en), t in zip(test[:5], translate_texts(model, tok, [de for de, _ in test[:5]], args.beam, alpha))
     ]
     published = PUBLISHED[args.model]
-    name = "GRU + additive attention" if args.model == "attention" else "Transformer"
+    name = NAMES[args.model]
+    published_figure = (
+        f"BLEU {published['bleu']}" if published["bleu"] else f"perplexity {published['perplexity']}, no BLEU given"
+    )
     card = {
         "artifact": out.name,
         "task": "German-English translation of image captions (Multi30k), lowercased",
@@ -350,15 +375,16 @@ def write_artifact(args, model, tok, splits, encoded, history, seconds, device, 
             "published": published,
         },
         "history": history,
+        **source_order(args, model, history),
         "examples": examples,
         "smoke": args.smoke,
         "summary": {
             "quality": f"test_2016_flickr BLEU {beam['bleu']} (beam {args.beam}), {greedy['bleu']} (greedy); "
             f"chrF {beam['chrf']}; perplexity {test_scores['perplexity']} per subword token",
-            "baseline": f"nearest training sentence BLEU {baseline['bleu']}; published {name}: BLEU "
-            f"{published['bleu']} (spaCy words)",
+            "baseline": f"nearest training sentence BLEU {baseline['bleu']}; published {name}: {published_figure} "
+            "(spaCy words)",
         },
-        "headline": f"Test BLEU {beam['bleu']} (published {name}: {published['bleu']}); "
+        "headline": f"Test BLEU {beam['bleu']} (published {name}: {published_figure}); "
         f"nearest-training-sentence baseline {baseline['bleu']}.",
     }
     tensors = dict(model.state_dict())
@@ -380,17 +406,52 @@ def write_artifact(args, model, tok, splits, encoded, history, seconds, device, 
     )
 
 
+NAMES = {
+    "seq2seq": "LSTM encoder-decoder",
+    "context": "GRU with the context at every step",
+    "attention": "GRU + additive attention",
+    "convs2s": "ConvS2S",
+    "transformer": "Transformer",
+}
+
+
+def source_order(args, model, history) -> dict:
+    """seq2seq: which way the German is read, and the measurement behind the choice (the other order's
+    validation perplexity, epoch by epoch, from its run's checkpoint given as --compare)."""
+    if model.kind != "seq2seq":
+        return {}
+    chosen = "reversed" if model.cfg.reverse_source else "forward"
+    record = {"chosen": chosen, chosen: [h["val_perplexity"] for h in history]}
+    if args.compare:
+        other = training.load_checkpoint(args.compare)
+        record["forward" if chosen == "reversed" else "reversed"] = [h["val_perplexity"] for h in other["history"]]
+    return {"source_order": record}
+
+
 def describe(model) -> str:
     c = model.cfg
-    if model.kind == "attention":
-        return (
-            f"bidirectional GRU encoder {c.enc_hidden}x2, GRU decoder {c.dec_hidden}, additive attention, "
-            f"shared embedding {c.embed}, vocabulary {c.vocab}"
-        )
-    return (
-        f"Transformer {c.layers}+{c.layers} layers, d_model {c.d_model}, {c.heads} heads, feed-forward {c.ff}, "
-        f"pre-norm, shared embedding, vocabulary {c.vocab}"
-    )
+    shared = f"shared embedding {c.embed if hasattr(c, 'embed') else c.d_model}, vocabulary {c.vocab}"
+    return {
+        "seq2seq": lambda: (
+            f"LSTM encoder-decoder {c.layers}x{c.hidden}, no attention, source "
+            f"{'reversed' if c.reverse_source else 'in order'}, {shared}"
+        ),
+        "context": lambda: (
+            f"GRU encoder {c.hidden}, GRU decoder {c.hidden} fed the context vector at every step, "
+            f"no attention, {shared}"
+        ),
+        "attention": lambda: (
+            f"bidirectional GRU encoder {c.enc_hidden}x2, GRU decoder {c.dec_hidden}, additive attention, {shared}"
+        ),
+        "convs2s": lambda: (
+            f"convolutional encoder {c.enc_layers} layers and decoder {c.dec_layers} layers, "
+            f"kernel {c.kernel}, hidden {c.hidden}, gated linear units, attention in every decoder layer, {shared}"
+        ),
+        "transformer": lambda: (
+            f"Transformer {c.layers}+{c.layers} layers, d_model {c.d_model}, {c.heads} heads, "
+            f"feed-forward {c.ff}, pre-norm, {shared}"
+        ),
+    }[model.kind]()
 
 
 def tokenisation_stats(tok, splits) -> dict:
@@ -423,6 +484,8 @@ def main(argv=None):
         "test_2016_flickr": encode_pairs(tok, splits["test_2016_flickr"]),
     }
     cfg = {"vocab": len(tok), "dropout": args.dropout, **(SMOKE[args.model] if args.smoke else {})}
+    if args.model == "seq2seq":
+        cfg["reverse_source"] = args.source_order == "reversed"
     model = models.build(args.model, cfg).to(device)
     if rank == 0:
         print(

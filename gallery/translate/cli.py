@@ -33,14 +33,19 @@ def check_beam(beam: int) -> int:
 def cmd_sentence(args):
     tr = translator.load(args.model)
     result = translator.translate(tr, args.text, beam=check_beam(args.beam))
-    cross = translator.attention(tr, result)["cross"]  # (layers, heads, T, S)
-    return {
+    out = {
         "translation": result.text,
         "src_tokens": translator.tokens(tr, result.src_ids),
         "tgt_tokens": translator.tokens(tr, result.out_ids),
-        "attention": [[round(float(w), 4) for w in row] for row in cross[-1].mean(0)],  # last layer, mean of heads
         "notes": result.notes,
     }
+    if args.model in translator.ATTENDS:
+        cross = translator.attention(tr, result)["cross"]  # (layers, heads, T, S)
+        out["attention"] = [[round(float(w), 4) for w in row] for row in cross[-1].mean(0)]  # last layer, mean of heads
+    else:  # no attention: the one vector the decoder was given
+        vectors = translator.context_vector(tr, result)
+        out["context_vector"] = {name: v.round(4).tolist() for name, v in vectors.items()}
+    return out
 
 
 def cmd_file(args):
@@ -50,21 +55,25 @@ def cmd_file(args):
 
 
 def cmd_bleu(args):
-    from gallery.translate.metrics import bleu_chrf
+    from gallery.translate.metrics import bleu_chrf, by_length
 
     sources, references = read_sentences(args.src, "source"), read_sentences(args.ref, "reference")
     if len(sources) != len(references):
         raise ValueError(f"{len(sources)} source lines but {len(references)} reference lines.")
     tr = translator.load(args.model)
-    scores = bleu_chrf(translator.translate_many(tr, sources, beam=check_beam(args.beam)), references)
-    return {"bleu": scores["bleu"], "chrf": scores["chrf"], "n": scores["n"], "signature": scores["bleu_signature"]}
+    translations = translator.translate_many(tr, sources, beam=check_beam(args.beam))
+    scores = bleu_chrf(translations, references)
+    out = {"bleu": scores["bleu"], "chrf": scores["chrf"], "n": scores["n"], "signature": scores["bleu_signature"]}
+    if args.by_length:
+        out["by_length"] = by_length(sources, translations, references)
+    return out
 
 
 def register(demos) -> None:
     """Add the ``translate`` verbs to the dispatcher's subparsers."""
-    verbs = demos.add_parser("translate", help="German-English translation with attention").add_subparsers(
-        dest="verb", required=True
-    )
+    verbs = demos.add_parser(
+        "translate", help="German-English translation, from seq2seq to the Transformer"
+    ).add_subparsers(dest="verb", required=True)
     s = verbs.add_parser("sentence", help="translate one sentence; print tokens and attention")
     s.add_argument("text")
     s.set_defaults(run=cmd_sentence)
@@ -74,6 +83,9 @@ def register(demos) -> None:
     b = verbs.add_parser("bleu", help="BLEU and chrF of the translations of --src against --ref")
     b.add_argument("--src", required=True)
     b.add_argument("--ref", required=True)
+    b.add_argument(
+        "--by-length", action="store_true", help="also BLEU and chrF per German length (1-8, 9-12, 13-16, 17-20, 21+)"
+    )
     b.set_defaults(run=cmd_bleu)
     for parser in (s, f, b):
         parser.add_argument("--model", choices=translator.MODELS, default="transformer")

@@ -1,6 +1,7 @@
-"""The two translators: a GRU encoder-decoder with additive (Bahdanau) attention, and a Transformer.
+"""The translators: a GRU encoder-decoder with additive (Bahdanau) attention and a Transformer here, and the
+rungs below attention (and ConvS2S) in :mod:`gallery.translate.ladder`.
 
-Both expose the same decoding interface, used by :mod:`gallery.translate.decode`:
+All expose the same decoding interface, used by :mod:`gallery.translate.decode`:
 
 - ``encode(src, src_len) -> memory``: a dict of tensors whose first dimension is the batch,
 - ``initial_state(memory)`` and ``step(memory, prefix, state) -> (log_probs, state)``: one decoding step,
@@ -18,6 +19,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gallery.translate import ladder
 from gallery.translate.tokenizer import PAD
 
 
@@ -279,7 +281,13 @@ class TransformerSeq2Seq(nn.Module):
         return {name: torch.stack(weights, dim=1) for name, weights in record.items()}
 
 
-MODELS = {"attention": (AttentionSeq2Seq, AttentionConfig), "transformer": (TransformerSeq2Seq, TransformerConfig)}
+MODELS = {
+    "seq2seq": (ladder.LSTMSeq2Seq, ladder.Seq2SeqConfig),
+    "context": (ladder.ContextSeq2Seq, ladder.ContextConfig),
+    "attention": (AttentionSeq2Seq, AttentionConfig),
+    "convs2s": (ladder.ConvSeq2Seq, ladder.ConvConfig),
+    "transformer": (TransformerSeq2Seq, TransformerConfig),
+}
 
 
 def build(kind: str, cfg: dict) -> nn.Module:

@@ -12,7 +12,8 @@ from gallery.registry import build_from
 from gallery.translate import decode, models
 from gallery.translate.tokenizer import BOS, EOS, UNK, from_config, group_text, word_groups
 
-MODELS = ("attention", "transformer")
+MODELS = ("seq2seq", "context", "attention", "convs2s", "transformer")  # the ladder, in order
+ATTENDS = ("attention", "convs2s", "transformer")  # the models with attention weights to show
 MAX_CHARS = 1000  # longer text is cut before tokenising
 GERMAN_HINTS = {
     "der",
@@ -87,7 +88,7 @@ class Translation:
 
 def load(model: str = "transformer", root=None) -> Translator:
     if model not in MODELS:
-        raise ValueError(f"Unknown model '{model}': choose {' or '.join(MODELS)}.")
+        raise ValueError(f"Unknown model '{model}': choose one of {', '.join(MODELS)}.")
     name = f"translate-{model}"
 
     def build(art):
@@ -150,12 +151,24 @@ def translate_many(tr: Translator, sentences: list[str], beam: int = 1, batch_si
 
 
 def attention(tr: Translator, result: Translation) -> dict[str, np.ndarray]:
-    """Weights behind a translation, over tokens: "cross" (layers, heads, T, S) for both models; the Transformer
-    adds "encoder" (layers, heads, S, S) and "decoder" (layers, heads, T, T)."""
+    """Weights behind a translation, over tokens: "cross" (layers, heads, T, S) for the models that attend; the
+    Transformer adds "encoder" (layers, heads, S, S) and "decoder" (layers, heads, T, T). ValueError for the
+    two models without attention."""
+    if tr.model.kind not in ATTENDS:
+        raise ValueError(f"{tr.name} has no attention: its decoder gets one vector (see context_vector).")
     src, src_len = decode.pad_batch([result.src_ids])
     tgt_in, _ = decode.pad_batch([[BOS, *result.out_ids[:-1]]])
     weights = tr.model.attention(src, src_len, tgt_in)
     return {kind: w[0].float().numpy() for kind, w in weights.items()}
+
+
+def context_vector(tr: Translator, result: Translation) -> dict[str, np.ndarray]:
+    """The one vector a model without attention hands its decoder for this source: {"context": (H,)} for the
+    context model; {"h": (layers, H), "c": (layers, H)} for the LSTM encoder-decoder."""
+    if tr.model.kind in ATTENDS:
+        raise ValueError(f"{tr.name} attends over every source position; it has no single context vector.")
+    src, src_len = decode.pad_batch([result.src_ids])
+    return {name: t[0].float().numpy() for name, t in tr.model.context_vector(src, src_len).items()}
 
 
 def tokens(tr: Translator, ids: list[int]) -> list[str]:
