@@ -262,7 +262,7 @@ CLUSTERING, DESCENT, RESUMES, BASICS, MAPS = (
     "9_NLP_Basics.py",
     "10_Embedding_Maps.py",
 )
-TRANSLATE = "11_Translate.py"
+TRANSLATE, WHY = "11_Translate.py", "12_Why_Attention.py"
 SENTENCES = "The cat sat on the mat.\nA dog chased the cat."
 
 INPUTS = [
@@ -349,6 +349,7 @@ INPUTS = [
     Input(MAPS, "number_input", "Points (stratified sample)", 500, lambda at: "Estimated cost" in captions(at)),
     Input(MAPS, "number_input", "Seed", 3, lambda at: "Estimated cost" in captions(at)),
     Input(TRANSLATE, "text_area", "source", "Der Hund schläft.", lambda at: "dog" in texts(at, "subheader")[0].lower()),
+    Input(WHY, "text_area", "why_source", "Der Hund schläft.", lambda at: "ms on this server" in captions(at)),
 ]
 # Each page's main output, for a bad value that the page may simply accept (an empty search, a clamped number).
 PAGE_SHOWN = {
@@ -363,6 +364,7 @@ PAGE_SHOWN = {
     BASICS: lambda at: "**S2**" in str(texts(at, "markdown")),
     MAPS: metric("Trustworthiness"),
     TRANSLATE: lambda at: len(at.subheader) > 0,
+    WHY: lambda at: "ms on this server" in captions(at),
 }
 ACCEPTABLE_FILES = ("odd Unicode name", "odd Unicode text", "big photo, thin stroke")  # unusual, not broken
 PAGE_CASES = [pytest.param(i, kind, id=f"{i.page[:-3]}-{i.key}-{kind}") for i in INPUTS for kind in i.bad]

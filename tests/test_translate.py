@@ -359,6 +359,14 @@ def test_cli_verbs(use_smoke, data_dir, capsys, tmp_path):
     assert main(["translate", "bleu", "--src", str(src), "--ref", str(ref), "--beam", "3"]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["n"] == 10 and 0 <= scores["bleu"] <= 100
+    assert main(["translate", "bleu", "--model", "convs2s", "--by-length", "--src", str(src), "--ref", str(ref)]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert sum(b["n"] for b in scores["by_length"].values()) == 10 and set(scores["by_length"]) <= {"1-8", "9-12"}
+    assert main(["translate", "sentence", "--model", "seq2seq", "Ein Mann sitzt."]) == 0
+    vectors = json.loads(capsys.readouterr().out)["context_vector"]
+    assert set(vectors) == {"h", "c"} and len(vectors["h"]) == 2 and len(vectors["h"][0]) == 32  # (layers, H)
+    assert main(["translate", "sentence", "--model", "context", "Ein Mann sitzt."]) == 0
+    assert len(json.loads(capsys.readouterr().out)["context_vector"]["context"]) == 32
     (tmp_path / "three.txt").write_text("a\nb\nc\n")
     for argv in (
         ["translate", "sentence", "   "],
@@ -442,13 +450,27 @@ def test_why_attention_page_survives_a_missing_model(smoke_root, tmp_path, monke
 # ---------------------------------------------------------------- committed artifacts
 
 
-@pytest.mark.parametrize("model,floor", [("attention", 28.0), ("transformer", 35.0)])
-def test_committed_card_meets_the_bleu_floor(model, floor):
+FLOORS = {"seq2seq": 18.0, "context": 22.0, "attention": 28.0, "convs2s": 33.0, "transformer": 35.0}  # beam 5, test
+
+
+@pytest.mark.parametrize("model", translator.MODELS)
+def test_committed_card_meets_the_bleu_floor(model):
     card = translator.load(model).card
     test = card["metrics"]["test_2016_flickr"]
     assert not card["smoke"]
-    assert test["beam5"]["bleu"] >= floor and test["greedy"]["bleu"] >= floor
-    assert test["beam5"]["bleu"] > card["baselines"]["retrieval"]["bleu"] + 20
+    assert test["beam5"]["bleu"] >= FLOORS[model]
+    assert test["greedy"]["bleu"] > card["baselines"]["retrieval"]["bleu"]
+
+
+def test_committed_ladder_holds_and_every_card_has_the_length_curve():
+    """seq2seq < context < attention on the test set; each card scores all 1,000 test sentences by length."""
+    cards = {model: translator.load(model).card["metrics"]["test_2016_flickr"] for model in translator.MODELS}
+    beam = [cards[model]["beam5"]["bleu"] for model in ("seq2seq", "context", "attention")]
+    assert beam == sorted(beam) and len(set(beam)) == 3, beam
+    for model, test in cards.items():
+        buckets = test["beam5"]["by_length"]
+        assert list(buckets) == ["1-8", "9-12", "13-16", "17-20", "21+"], model
+        assert sum(b["n"] for b in buckets.values()) == test["beam5"]["n"] == 1000, model
 
 
 @needs_multi30k

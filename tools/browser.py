@@ -487,6 +487,26 @@ def check_translate(page, _):
     assert {"kleiner", "spielt", "ball"} <= set(texts) and "English (written)" in texts, texts
 
 
+# ---- why attention: one sentence through all five translators; each column shows its time, the curve its models
+
+
+def act_why_attention(page):
+    box = widget(page, "stTextArea", "German sentence").locator("textarea")
+    box.fill("Ein kleiner Hund spielt mit einem Ball im Garten.")
+    box.press("Control+Enter")
+
+
+def check_why_attention(page, _):
+    from playwright.sync_api import expect
+
+    timings = page.locator(MAIN).get_by_text(re.compile(r"^\d+ ms on this server$"))
+    expect(timings).to_have_count(5, timeout=TIMEOUT)
+    expect(page.locator(MAIN).get_by_text(re.compile(r"\bdog\b", re.IGNORECASE)).first).to_be_visible(timeout=TIMEOUT)
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    texts = expect_chart_text(chart, lambda t: t == "Transformer")  # the curve's legend
+    assert {"LSTM encoder-decoder", "ConvS2S", "21+"} <= set(texts), texts
+
+
 STEPS = {
     "home": Step("", act_home, check_home),
     "names": Step("Names", act_names, check_names),
@@ -500,6 +520,7 @@ STEPS = {
     "nlp_basics": Step("NLP_Basics", act_nlp_basics, check_nlp_basics),
     "maps": Step("Embedding_Maps", act_maps, check_maps),
     "translate": Step("Translate", act_translate, check_translate),
+    "why_attention": Step("Why_Attention", act_why_attention, check_why_attention),
 }
 PAGES = {name: step.path for name, step in STEPS.items()}  # every page's URL path, "" for the landing page
 

@@ -31,9 +31,13 @@ from gallery.translate import data, decode, metrics, models
 from gallery.translate.tokenizer import BOS, EOS, SubwordTokenizer, WordTokenizer
 
 PUBLISHED = {
-    "seq2seq": {"bleu": None, "perplexity": 36.6, "source": "bentrevett/pytorch-seq2seq notebook 1 (spaCy words)"},
-    "context": {"bleu": None, "perplexity": 29.9, "source": "bentrevett/pytorch-seq2seq notebook 2 (spaCy words)"},
-    "convs2s": {"bleu": 33.3, "perplexity": 6.6, "source": "bentrevett/pytorch-seq2seq notebook 5 (spaCy words)"},
+    "seq2seq": {"bleu": 13.8, "perplexity": 43.8, "source": "bentrevett/pytorch-seq2seq notebook 1 (spaCy words)"},
+    "context": {"bleu": 20.6, "perplexity": 37.5, "source": "bentrevett/pytorch-seq2seq notebook 2 (spaCy words)"},
+    "convs2s": {
+        "bleu": 34.1,
+        "perplexity": 6.3,
+        "source": "bentrevett/pytorch-seq2seq legacy notebook 5 (spaCy words)",
+    },
     "attention": {"bleu": 28.3, "perplexity": 25.6, "source": "bentrevett/pytorch-seq2seq notebook 3 (spaCy words)"},
     "transformer": {"bleu": 36.5, "perplexity": 5.3, "source": "bentrevett/pytorch-seq2seq notebook 6 (spaCy words)"},
 }
