@@ -132,6 +132,14 @@ CASES = {
         ("gallery.translate.translator", "translate"),
         lambda at: "dog" in at.subheader[0].value.lower(),
     ),
+    "why": (
+        "pages/12_Why_Attention.py",
+        "why",
+        lambda at: at.text_area(key="why_source").input("Ein Hund läuft im Park."),
+        ("text_area", "why_source"),
+        ("gallery.translate.translator", "translate"),
+        lambda at: any("dog" in m.value.lower() for m in at.markdown),
+    ),
     "essays": (
         "pages/2_Essays.py",
         "essays",

@@ -329,7 +329,49 @@ def classifier_leaderboard(root: Path) -> Image.Image:
     return finish(img)
 
 
+LADDER = ("seq2seq", "context", "attention", "convs2s", "transformer")  # gallery.translate.translator.MODELS
+
+
+def length_curve(root: Path) -> Image.Image:
+    """From the cards (no model is run): each translator's test BLEU (beam 5) per German sentence length, the two
+    models without attention dashed, as on pages/12_Why_Attention.py."""
+    curves = {}
+    for model in LADDER:
+        card = registry.read_json(registry.check_artifact(f"translate-{model}", root) / "card.json")
+        buckets = card["metrics"]["test_2016_flickr"]["beam5"].get("by_length")
+        if not buckets:
+            raise registry.ArtifactError(f"translate-{model}", "has no BLEU by length in card.json to draw")
+        curves[model] = [b["bleu"] for b in buckets.values()]
+    labels = list(buckets)
+    top_value = max(max(c) for c in curves.values())
+    img, draw = canvas()
+    left, right, top, bottom = 20, WIDTH - 6, 6, HEIGHT - 16
+    step = (right - left) / (len(labels) - 1)
+    for k, label in enumerate(labels):
+        draw.text(((left + k * step) * SCALE, (HEIGHT - 3) * SCALE), label, font=font(8.5), fill=INK, anchor="ms")
+    for value in range(0, int(top_value) + 1, 10):
+        y = bottom - value / top_value * (bottom - top)
+        draw.line([left * SCALE, y * SCALE, right * SCALE, y * SCALE], fill=GREY, width=1)
+        draw.text(((left - 3) * SCALE, y * SCALE), str(value), font=font(8), fill=INK, anchor="rm")
+    for i, (model, values) in enumerate(curves.items()):
+        points = [
+            ((left + k * step) * SCALE, (bottom - v / top_value * (bottom - top)) * SCALE) for k, v in enumerate(values)
+        ]
+        colour = (TAB10[3], TAB10[1], TAB10[2], TAB10[4], TAB10[0])[i]
+        if model in ("seq2seq", "context"):  # dashed: no attention
+            for a, b in zip(points, points[1:]):
+                for t in np.arange(0, 1, 0.2):
+                    start = (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+                    end = (a[0] + (b[0] - a[0]) * (t + 0.1), a[1] + (b[1] - a[1]) * (t + 0.1))
+                    draw.line([start, end], fill=colour, width=2 * SCALE)
+        else:
+            draw.line(points, fill=colour, width=2 * SCALE, joint="curve")
+        dots(draw, np.array(points), [colour] * len(points), 2.2)
+    return finish(img)
+
+
 RENDERERS: dict[str, Callable[[Path], Image.Image]] = {
+    "translate-seq2seq": length_curve,
     "vae-faces-sharp": faces,
     "maps-skills-word2vec": embedding_map,
     "translate-transformer": attention_heatmap,
