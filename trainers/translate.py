@@ -303,6 +303,7 @@ def retrieval_baseline(train_pairs, test_pairs) -> dict:
 
 def choose_weights(model, tok, snapshots, val_pairs, device) -> str:
     """Last epoch's weights or the average of the last epochs, whichever translates the validation set better."""
+    model.eval()  # a resumed run that only writes the card never went through the epoch loop's eval()
     last = {k: v.to(device) for k, v in snapshots[-1].items()}
     model.load_state_dict(last)
     last_bleu = score(model, tok, val_pairs, 1, 0.0)["bleu"]
