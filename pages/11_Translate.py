@@ -147,9 +147,13 @@ def highlighted(words: list[str], weights: np.ndarray) -> str:
 def translation() -> None:
     """The sentence, the controls, the translation and its heatmaps: a change reruns this part only."""
     left, right = st.columns([2, 1])
-    asked = st.query_params.get("model")  # the "Why attention" page links here with ?model=...
-    if asked in MODEL_NAMES and "model" not in st.session_state:
-        st.session_state.model = asked
+    asked = st.query_params.to_dict()  # "Why attention" links here with ?model=...&text=...: applied once per link
+    if asked and asked != st.session_state.get("translate_asked"):
+        st.session_state.translate_asked = asked
+        if asked.get("model") in MODEL_NAMES:
+            st.session_state.model = asked["model"]
+        if asked.get("text", "").strip():
+            st.session_state.source = asked["text"][:MAX_INPUT]
     with right:
         model_key = st.radio("Model", list(MODEL_NAMES), format_func=MODEL_NAMES.get, key="model")
         beam = st.slider("Beam size (1 = greedy)", 1, 10, 5, key="beam", help="Keep this many candidate translations.")
@@ -191,7 +195,8 @@ def translation() -> None:
         chosen = cross[layer].mean(0) if head_choice == "mean of all heads" else cross[layer, head_choice - 1]
         label = f"layer {layer + 1}, {head_choice if isinstance(head_choice, str) else f'head {head_choice}'}"
     elif model_key == "convs2s":  # one attention per decoder layer
-        layer = st.selectbox("Decoder layer", range(1, layers + 1), index=layers - 1, key="conv_layer") - 1
+        column = st.columns(2)[0]
+        layer = column.selectbox("Decoder layer", range(1, layers + 1), index=layers - 1, key="conv_layer") - 1
         chosen, label = cross[layer, 0], f"decoder layer {layer + 1}"
     else:
         chosen, label = cross[0, 0], "additive attention"

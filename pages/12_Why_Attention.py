@@ -1,6 +1,7 @@
 """Why attention: five translators trained the same way, from the context-vector bottleneck to the Transformer."""
 
 import time
+from urllib.parse import urlencode
 
 import numpy as np
 import plotly.graph_objects as go
@@ -37,6 +38,7 @@ EXAMPLES = [
 ]
 MAX_INPUT = 600
 HEATMAPS = "pages/11_Translate.py"
+SCORES = {"bleu": "BLEU", "chrf": "chrF"}
 
 
 @st.cache_resource(max_entries=len(RUNGS), show_spinner="Loading a translation model ...")
@@ -114,13 +116,13 @@ def by_length_figure(cards: dict, score: str) -> go.Figure:
                 name=RUNGS[model][0],
                 mode="lines+markers",
                 line={"color": COLOURS[model], "dash": "solid" if model in translator.ATTENDS else "dash"},
-                hovertemplate=f"%{{x}} words: {score} %{{y:.1f}} over %{{customdata}} sentences<extra></extra>",
+                hovertemplate=f"%{{x}} words: {SCORES[score]} %{{y:.1f}} over %{{customdata}} sentences<extra></extra>",
             )
         )
     fig.update_layout(
         height=380,
         xaxis={"title": {"text": "German sentence length (words)"}, "type": "category"},
-        yaxis={"title": {"text": f"{score} (test_2016_flickr, beam 5)"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": f"{SCORES[score]} (test_2016_flickr, beam 5)"}, "rangemode": "tozero"},
         legend={"orientation": "h", "y": -0.25},
         margin={"t": 20},
     )
@@ -138,11 +140,11 @@ def vector_figure(rows: dict[str, np.ndarray]) -> go.Figure:
         zmin=-limit,
         zmax=limit,
         colorscale="RdBu",
-        colorbar={"title": {"text": "value"}},
+        colorbar={"title": {"text": "value"}, "len": 1.0, "thickness": 12},
         hovertemplate="%{y}, dimension %{x}: %{z:.3f}<extra></extra>",
     )
     layout = dict(
-        height=90 + 45 * len(names),
+        height=max(170, 90 + 45 * len(names)),
         xaxis={"title": {"text": f"dimension (0-{z.shape[1] - 1})"}},
         yaxis={"autorange": "reversed"},
         margin={"t": 10},
@@ -217,10 +219,11 @@ def side_by_side() -> None:
     links = st.columns(len(translator.ATTENDS))
     for column, model in zip(links, translator.ATTENDS):
         label = f"{RUNGS[model][0]} heatmaps"
+        asked = {"model": model, "text": text}
         try:
-            column.page_link(HEATMAPS, label=label, icon=":material/grid_on:", query_params={"model": model})
+            column.page_link(HEATMAPS, label=label, icon=":material/grid_on:", query_params=asked)
         except StreamlitPageNotFoundError:  # this page run on its own, outside Home.py's navigation
-            column.markdown(f"[{label}]({url_path(HEATMAPS)}?model={model})")
+            column.markdown(f"[{label}]({url_path(HEATMAPS)}?{urlencode(asked)})")
 
 
 cards = {model: c for model in RUNGS if (c := card(model)) is not None}
@@ -231,9 +234,7 @@ for model in missing:
     )
 
 st.subheader("Quality against sentence length", anchor=False)
-score = st.radio(
-    "Score", ["bleu", "chrf"], format_func={"bleu": "BLEU", "chrf": "chrF"}.get, horizontal=True, key="why_score"
-)
+score = st.radio("Score", ["bleu", "chrf"], format_func=SCORES.get, horizontal=True, key="why_score")
 if cards:
     st.plotly_chart(by_length_figure(cards, score), width="stretch")
     st.caption(

@@ -408,9 +408,11 @@ def test_page_translates_and_switches_model_layer_and_head(use_smoke):
 def test_heatmap_page_shows_every_convs2s_layer_and_follows_a_link(use_smoke):
     at = AppTest.from_file(str(ROOT / "pages/11_Translate.py"), default_timeout=60)
     at.query_params["model"] = "convs2s"
+    at.query_params["text"] = "Zwei Hunde spielen im Schnee."
     at.run()
     assert not at.exception, at.exception
     assert at.radio(key="model").value == "convs2s" and len(at.tabs) == 3
+    assert at.text_area(key="source").value == "Zwei Hunde spielen im Schnee."
     at.selectbox(key="conv_layer").set_value(1).run()
     at.tabs[2].open = True  # "Every decoder layer"
     assert not at.exception and at.subheader[0].value
