@@ -135,6 +135,19 @@ def wait_until_idle(page, timeout: int = TIMEOUT) -> None:
     arm(page)
 
 
+def settle(page, timeout: int = 10_000) -> None:
+    """Like wait_until_idle, for a submit that may run nothing: when the session already held the submitted text
+    (the box showed an older value while the page was loading), no rerun comes. Then wait for the script to be
+    idle; the step's check still waits for the output it expects."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        wait_until_idle(page, timeout)
+    except PlaywrightTimeout:
+        page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=TIMEOUT)
+        arm(page)
+
+
 def poll(read, wanted, timeout: int = TIMEOUT, what: str = "the expected output"):
     """Call ``read()`` until ``wanted(value)`` holds; return the value, or raise with the last one seen."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -443,7 +456,7 @@ def act_nlp_basics(page):
     if box.input_value() != SENTENCES:  # the page keeps what a visitor typed: the same text again runs nothing
         box.fill(SENTENCES)
         box.press("Control+Enter")
-        wait_until_idle(page)
+        settle(page)
     page.get_by_role("tab", name="Bag of words").click()
 
 
