@@ -158,7 +158,7 @@ def test_landing_page_itself_imports_no_torch(tmp_path):
 
 
 def app_files() -> list[Path]:
-    return [ROOT / "Home.py", *sorted((ROOT / "gallery").rglob("*.py")), *sorted((ROOT / "pages").glob("*.py"))]
+    return [ROOT / "Home.py", *sorted((ROOT / "gallery").rglob("*.py")), *sorted((ROOT / "pages").rglob("*.py"))]
 
 
 def test_no_material_tab_icons():

@@ -215,7 +215,7 @@ def test_a_page_control_reruns_its_fragment_not_the_page(case, counted):
 # ---------------------------------------------------------------------------------------------- bounded caches
 
 CACHES = {"cache_resource", "cache_data"}
-SOURCES = sorted([ROOT / "Home.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "gallery").rglob("*.py")])
+SOURCES = sorted([ROOT / "Home.py", *(ROOT / "pages").rglob("*.py"), *(ROOT / "gallery").rglob("*.py")])
 
 
 def unbounded_caches(source: str, name: str = "<source>") -> list[str]:

@@ -17,8 +17,9 @@ import torch.nn.functional as F
 from PIL import Image, ImageDraw
 
 from gallery import DATA_ROOT, registry
-from gallery.vae import data
+from gallery.vae import data, latent, networks, scoring
 from gallery.vae import model as vae
+from gallery.vae.images import sharpness
 from tests.conftest import point_registry_at
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,7 +132,7 @@ def test_bernoulli_loss_is_non_negative_and_matches_a_hand_computation():
     for xi, li in zip(x.flatten().tolist(), logits.flatten().tolist()):
         p = 1 / (1 + math.exp(-li))
         by_hand += -(xi * math.log(p) + (1 - xi) * math.log(1 - p))
-    got = vae.bernoulli_nll(logits, x)
+    got = networks.bernoulli_nll(logits, x)
     assert got.shape == (1,) and got.item() == pytest.approx(by_hand, rel=1e-6) and got.item() >= 0
     # The original notebook's bug: targets in [-1, 1] make the "cross-entropy" negative.
     assert F.binary_cross_entropy_with_logits(torch.tensor([-5.0]), torch.tensor([-1.0])).item() < 0
@@ -140,8 +141,8 @@ def test_bernoulli_loss_is_non_negative_and_matches_a_hand_computation():
 def test_kl_and_gaussian_likelihoods_match_closed_forms():
     mu, logvar = torch.tensor([[0.5, -1.0]]), torch.tensor([[0.0, math.log(0.25)]])
     by_hand = [0.5 * 0.25, 0.5 * (1.0 + 0.25 - 1 - math.log(0.25))]
-    assert vae.kl_per_dim(mu, logvar)[0].tolist() == pytest.approx(by_hand, rel=1e-6)
-    assert (vae.kl_per_dim(torch.randn(5, 3), torch.randn(5, 3)) >= 0).all()
+    assert networks.kl_per_dim(mu, logvar)[0].tolist() == pytest.approx(by_hand, rel=1e-6)
+    assert (networks.kl_per_dim(torch.randn(5, 3), torch.randn(5, 3)) >= 0).all()
 
     x = torch.tensor([[[[0.0, 100 / 255], [1.0, 0.5]]]])
     mean = torch.tensor([[[[0.1, 0.4], [0.9, 0.5]]]])
@@ -154,34 +155,34 @@ def test_kl_and_gaussian_likelihoods_match_closed_forms():
         1 - phi(1 - h - 0.9),  # x = 1 owns the upper tail
         phi(0.5 + h - 0.5) - phi(0.5 - h - 0.5),
     ]
-    got = vae.discretised_gaussian_nll(mean, x, log_sigma)
+    got = networks.discretised_gaussian_nll(mean, x, log_sigma)
     assert got.item() == pytest.approx(-sum(math.log(p) for p in probs), rel=1e-4) and got.item() >= 0
     cont = 0.5 * sum(((a - b) / 0.1) ** 2 for a, b in zip(x.flatten(), mean.flatten())) + 4 * math.log(
         0.1 * math.sqrt(2 * math.pi)
     )
-    assert vae.gaussian_nll(mean, x, log_sigma).item() == pytest.approx(float(cont), rel=1e-5)
+    assert networks.gaussian_nll(mean, x, log_sigma).item() == pytest.approx(float(cont), rel=1e-5)
 
 
 def test_training_losses_are_finite_and_the_cvae_loss_is_non_negative():
     torch.manual_seed(0)
-    face = vae.FaceVAE(vae.FaceConfig(8, (8, 8, 16, 16)))
-    loss, parts = vae.sigma_vae_loss(face, torch.rand(4, 3, 64, 64))
+    face = networks.FaceVAE(networks.FaceConfig(8, (8, 8, 16, 16)))
+    loss, parts = networks.sigma_vae_loss(face, torch.rand(4, 3, 64, 64))
     assert torch.isfinite(loss) and parts["kl"] >= 0 and parts["sigma"] == pytest.approx(math.sqrt(parts["mse"]))
-    digits = vae.DigitCVAE(vae.DigitConfig(4, (32,)))
-    loss, parts = vae.cvae_loss(digits, torch.rand(6, 1, 28, 28), torch.arange(6))
+    digits = networks.DigitCVAE(networks.DigitConfig(4, (32,)))
+    loss, parts = networks.cvae_loss(digits, torch.rand(6, 1, 28, 28), torch.arange(6))
     assert loss.item() >= 0 and parts["rec"] >= 0 and parts["kl"] >= 0
 
 
 def test_encoder_and_decoder_shapes():
-    face = vae.FaceVAE(vae.FaceConfig(16, (8, 16, 16, 32), 64, 1))
+    face = networks.FaceVAE(networks.FaceConfig(16, (8, 16, 16, 32), 64, 1))
     mu, logvar = face.encode(torch.rand(3, 3, 64, 64))
     assert mu.shape == logvar.shape == (3, 16)
     out = face.decode(torch.randn(3, 16))
     assert out.shape == (3, 3, 64, 64) and 0 <= out.min() and out.max() <= 1
-    digits = vae.DigitCVAE(vae.DigitConfig(5, (32, 16)))
+    digits = networks.DigitCVAE(networks.DigitConfig(5, (32, 16)))
     mu, _ = digits.encode(torch.rand(2, 1, 28, 28), torch.tensor([3, 7]))
     assert mu.shape == (2, 5) and digits.decode(mu, torch.tensor([3, 7])).shape == (2, 1, 28, 28)
-    rebuilt = vae.build(vae.config_dict(face), face.state_dict())
+    rebuilt = vae.build(networks.config_dict(face), face.state_dict())
     assert rebuilt.cfg == face.cfg
 
 
@@ -191,14 +192,14 @@ def test_encoder_and_decoder_shapes():
 def test_interpolation_endpoints_reproduce_the_inputs():
     a, b = torch.randn(8), torch.randn(8)
     for spherical in (False, True):
-        path = vae.interpolate(a, b, 6, spherical=spherical)
+        path = latent.interpolate(a, b, 6, spherical=spherical)
         assert path.shape == (6, 8)
         assert torch.allclose(path[0], a, atol=1e-5) and torch.allclose(path[-1], b, atol=1e-5)
     # the notebook's t_from + a * t_to never reaches the end point; ours is halfway at t = 0.5
-    assert torch.allclose(vae.lerp(a, b, 0.5), (a + b) / 2)
+    assert torch.allclose(latent.lerp(a, b, 0.5), (a + b) / 2)
     # spherical paths keep the norm between the endpoints' norms when they are equal
     a2, b2 = a / a.norm() * 3, b / b.norm() * 3
-    assert vae.slerp(a2, b2, 0.3).norm().item() == pytest.approx(3.0, rel=1e-4)
+    assert latent.slerp(a2, b2, 0.3).norm().item() == pytest.approx(3.0, rel=1e-4)
 
 
 def test_attribute_directions_are_orthogonal_unit_vectors():
@@ -208,7 +209,7 @@ def test_attribute_directions_are_orthogonal_unit_vectors():
     mu[female, 0] += 2
     mu[old, 0] += 1  # age correlates with the female direction here ...
     mu[old, 1] += 2  # ... and has its own
-    dirs = vae.attribute_directions({"female": (mu[female], mu[~female]), "older": (mu[old], mu[~old])})
+    dirs = latent.attribute_directions({"female": (mu[female], mu[~female]), "older": (mu[old], mu[~old])})
     assert np.linalg.norm(dirs["female"]) == pytest.approx(1) and np.linalg.norm(dirs["older"]) == pytest.approx(1)
     assert abs(dirs["female"] @ dirs["older"]) < 1e-6
     assert abs(dirs["older"][1]) > 0.9
@@ -236,7 +237,7 @@ def test_sharpness_prefers_sharp_images():
     rng = np.random.default_rng(0)
     sharp = rng.integers(0, 256, (2, 16, 16, 3)).astype(np.uint8)
     blurred = ((sharp.astype(float) + np.roll(sharp, 1, 1) + np.roll(sharp, 1, 2)) / 3).astype(np.uint8)
-    assert vae.sharpness(sharp) > vae.sharpness(blurred) > 0
+    assert sharpness(sharp) > sharpness(blurred) > 0
 
 
 # ---------------------------------------------------------------- data and uploads
@@ -495,6 +496,52 @@ def test_page_compares_decoders_draws_a_batch_and_samples_where_faces_live(vae_s
     assert np.array_equal(at.session_state["z_faces"], z)  # the same code, drawn by the other decoder
 
 
+GAME_HISTORY = [  # as trainers.vae_sharp logs them: a warm-up of a new discriminator, then the game
+    {"step": 250, "phase": "reconstruction", "l1": 0.1, "val_mse": 0.06, "sample_sharpness_ratio": 0.1},
+    {"step": 500, "restarted": "new discriminator; moving average from the live decoder"},
+    {"step": 500, "phase": "discriminator warm-up", "disc_steps": 50, "d": 1.9, "d_val_accuracy": 0.52},
+    {"step": 500, "phase": "discriminator warm-up", "disc_steps": 100, "d_val_accuracy": 0.74, "d_val_real": 0.4}
+    | {"d_val_fake": -0.3},
+    {"step": 750, "phase": "adversarial", "val_mse": 0.01, "sample_sharpness_ratio": 0.4, "d_val_accuracy": 0.66}
+    | {"d_val_real": 0.3, "d_val_fake": -0.2},
+    {"step": 1000, "phase": "adversarial", "val_mse": 0.01, "sample_sharpness_ratio": 0.55, "d_val_accuracy": 0.61},
+]
+
+
+def test_the_adversarial_game_is_read_from_the_history_rows():
+    from gallery.vae.cards import adversarial_game
+    from pages.vae_explorer.how_trained import game_figure
+
+    game = adversarial_game(GAME_HISTORY)
+    (warm_up,) = game["warm_ups"]  # its rows share the step the discriminator started at
+    assert warm_up["step"] == 500 and warm_up["disc_steps"] == [50, 100]
+    assert warm_up["d_val_accuracy"] == [0.52, 0.74] and warm_up["d_val_real"] == [None, 0.4]
+    assert game["game"] == {
+        "step": [750, 1000],
+        "d_val_accuracy": [0.66, 0.61],
+        "d_val_real": [0.3, None],
+        "d_val_fake": [-0.2, None],
+    }
+    assert game["sharpness"] == {"step": [750, 1000], "sample_sharpness_ratio": [0.4, 0.55]}  # from the first check
+    names = [trace.name for trace in game_figure(game).data]
+    assert names[-2:] == ["discriminator's held-out accuracy", "sample sharpness (real = 1)"] and len(names) == 3
+    assert len(game_figure({**game, "warm_ups": []}).data) == 2  # a discriminator resumed from the artifact
+    # cards written before the trainer logged the discriminator's health: no chart, nothing breaks
+    assert adversarial_game([r for r in GAME_HISTORY if "d_val_accuracy" not in r]) is None
+    assert adversarial_game([]) is None
+
+
+def test_page_shows_the_adversarial_game_where_the_card_has_it(vae_smoke):
+    history = vae.load("vae-faces-sharp").card["history"]
+    assert any("d_val_accuracy" in r for r in history)  # the smoke trainer logs the discriminator's health too
+    at = run_page()
+    at.session_state["vae_trained"] = True  # "How it was trained", built only while open
+    at.run()
+    assert not at.exception, at.exception
+    assert any("adversarial game" in t.value for t in at.markdown)
+    assert any(c.value.startswith("Last check, step") for c in at.caption)
+
+
 # ---------------------------------------------------------------- the sharp decoder's parts
 
 
@@ -577,7 +624,7 @@ def test_fitted_density_matches_the_codes_mean_and_covariance():
     assert np.allclose(half.std(0), 0.5 * samples.std(0), rtol=0.02)
 
 
-def test_regression_directions_are_orthogonal_unit_vectors_that_track_their_labels():
+def test_regression_directions_are_unit_vectors_that_track_their_labels_and_are_blind_to_each_other():
     from gallery.vae import realism
 
     rng = np.random.default_rng(0)
@@ -587,7 +634,9 @@ def test_regression_directions_are_orthogonal_unit_vectors_that_track_their_labe
     d = realism.regression_directions(codes, gender, age)
     assert np.linalg.norm(d["female"]) == pytest.approx(1, abs=1e-5)
     assert np.linalg.norm(d["older"]) == pytest.approx(1, abs=1e-5)
-    assert abs(d["female"] @ d["older"]) < 1e-5
+    w_age = np.linalg.lstsq(np.c_[codes, np.ones(3000)], np.log(age), rcond=None)[0][:8]  # the age regression
+    assert abs(d["female"] @ w_age) < 0.01 * np.linalg.norm(w_age)  # a gender edit leaves the predicted age
+    assert abs(d["older"] @ np.array([1, 0.5, 0, 0, 0, 0, 0, 0])) < 0.05  # an age edit leaves the gender's logit
     assert np.argmax(np.abs(d["female"])) == 0 and d["female"][0] > 0 and d["older"][2] > 0.5
 
 
@@ -616,7 +665,8 @@ def test_sharp_smoke_artifact_loads_with_its_density_directions_and_reader(vae_s
     for k in ("encoder.0.weight", "to_stats.weight"):  # the same frozen encoder, so the same codes
         assert torch.equal(m.net.state_dict()[k], faithful.net.state_dict()[k])
     assert m.density() is not None and faithful.density() is None
-    assert abs(m.extra["dir_female"] @ m.extra["dir_older"]) < 1e-3
+    assert all(abs(np.linalg.norm(m.extra[f"dir_{k}"]) - 1) < 1e-3 for k in ("female", "older"))
+    assert any(k.startswith("disc.") for k in m.extra)  # the discriminator, so --resume can go on from here
     pushes = m.config["attribute_pushes"]
     assert np.allclose(m.attribute_offset("female", 1.0), pushes["female"]["plus"] * m.extra["dir_female"])
     assert np.allclose(m.attribute_offset("female", -0.5), -0.5 * pushes["female"]["minus"] * m.extra["dir_female"])
@@ -711,7 +761,7 @@ def test_decoding_one_face_is_fast():
 def test_committed_digits_card_is_reproduced_on_the_mnist_test_set():
     m = vae.load("vae-digits")
     mnist = data.load_mnist()
-    s = vae.score(m.net, mnist["x_test"], mnist["y_test"])
+    s = scoring.score(m.net, mnist["x_test"], mnist["y_test"])
     assert s.neg_elbo_nats == pytest.approx(m.card["metrics"]["test_neg_elbo_nats"], abs=0.5)
 
 
@@ -721,7 +771,7 @@ def test_committed_faces_card_is_reproduced_on_the_validation_split():
     faces = data.load_faces()
     assert len(faces.malformed) == len(m.card["data"]["malformed_names_skipped"])
     _, va = data.split_indices(len(faces), 0.1, seed=0)
-    s = vae.score(m.net, faces.images[va])
+    s = scoring.score(m.net, faces.images[va])
     assert s.mse_per_pixel == pytest.approx(m.card["metrics"]["validation_mse_per_pixel"], rel=0.02)
 
 

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from gallery import training
 from gallery.digits import cluster, data, models, n2d
-from gallery.registry import save_artifact
+from gallery.registry import load_artifact, save_artifact
 
 MODELS = (*models.CLASSIFIERS, "dec", "n2d")
 DEFAULTS = {  # epochs, learning rate, augment
@@ -302,7 +302,21 @@ def kmeans(codes: np.ndarray, seed: int, n_init: int):
     return km.labels_, km.cluster_centers_
 
 
-def pretrain_autoencoder(args, x, y, device, ckpt_path):
+def resume_pretraining_from_artifact(out: Path, ae) -> list[dict] | None:
+    """The committed artifact's autoencoder (float16 weights) and its per-epoch history, or None.
+
+    It holds no optimiser state: SGD's momentum restarts, which costs a few batches, not the epochs already run.
+    """
+    try:
+        art = load_artifact(out.name, out.parent)
+    except Exception:  # noqa: BLE001 - no artifact (or a broken one): start afresh
+        return None
+    ae.load_state_dict({k[len("ae.") :]: v for k, v in art.tensors.items() if k.startswith("ae.")})
+    print(f"resumed pretraining from the artifact {out} at epoch {len(art.card['history'])} (momentum restarted)")
+    return art.card["history"]
+
+
+def pretrain_autoencoder(args, x, y, device, ckpt_path, out):
     """End-to-end autoencoder pretraining (MSE) on all images; KMeans on the codes every 10 epochs.
 
     With --pretrain sgd (DEC-keras's recipe) the weights start uniform in +-1/sqrt(fan_in), as torch's default,
@@ -330,6 +344,8 @@ def pretrain_autoencoder(args, x, y, device, ckpt_path):
         gen.set_state(ckpt["generator"])
         start_epoch, history = ckpt["epoch"], ckpt["history"]
         print(f"resumed from {ckpt_path} at epoch {start_epoch}")
+    elif args.resume and (history := resume_pretraining_from_artifact(out, ae) or []):
+        start_epoch = len(history)
     for epoch in range(start_epoch, epochs):
         epoch_start = time.time()
         ae.train()
@@ -363,7 +379,8 @@ def pretrain_autoencoder(args, x, y, device, ckpt_path):
             history=history,
         )
         if deadline and time.time() > deadline and epoch + 1 < epochs:
-            raise SystemExit(f"--minutes spent after epoch {epoch + 1}/{epochs}; go on with --resume")
+            print(f"--minutes spent after epoch {epoch + 1}/{epochs}: DEC on this encoder; --resume goes on")
+            break
     return ae.cpu().eval(), history
 
 
@@ -445,7 +462,7 @@ def main_dec(args, device, out, ckpt_path):
     raw = cluster.scores(y, raw_labels)
     print("KMeans on raw pixels:", raw, flush=True)
     raw_seconds = time.time() - start
-    ae, ae_history = pretrain_autoencoder(args, x, y, device, ckpt_path)
+    ae, ae_history = pretrain_autoencoder(args, x, y, device, ckpt_path, out)
     start = time.time()
     ae.load_state_dict({k: rounded(v) for k, v in ae.state_dict().items()})  # as stored
     codes = cluster.encode(ae, x).numpy()

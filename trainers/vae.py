@@ -21,15 +21,25 @@ from tqdm import tqdm
 from gallery import training
 from gallery.registry import save_artifact
 from gallery.vae import data
-from gallery.vae import model as vae
+from gallery.vae.images import sharpness, to_tensor, to_uint8
+from gallery.vae.latent import attribute_directions, group_gap
+from gallery.vae.networks import (
+    LOG2,
+    DigitConfig,
+    DigitCVAE,
+    FaceConfig,
+    FaceVAE,
+    bernoulli_nll,
+    config_dict,
+    cvae_loss,
+    kl_per_dim,
+    num_parameters,
+    sigma_vae_loss,
+)
+from gallery.vae.scoring import score
+from trainers.vae_common import FACES_LICENCE, encode_all, pca_reference, rounded
 
 MODELS = ("faces", "digits")
-FACES_LICENCE = {
-    "data": "UTKFace 'crop_part1' (Zhang, Song and Qi, CVPR 2017), aligned faces shrunk to 64x64",
-    "licence": "UTKFace: non-commercial research only",
-    "citation": "Zhifei Zhang, Yang Song, Hairong Qi. Age Progression/Regression by Conditional Adversarial "
-    "Autoencoder. CVPR 2017.",
-}
 MNIST_LICENCE = {
     "data": "MNIST (LeCun, Cortes and Burges); test set exact, training images rebuilt from a public PNG copy",
     "licence": "CC BY-SA 3.0",
@@ -108,22 +118,22 @@ def load_data(args):
 def make_net(args) -> torch.nn.Module:
     if args.model == "faces":
         channels = (8, 8, 16, 16) if args.smoke else (32, 64, 128, 256)
-        return vae.FaceVAE(vae.FaceConfig(args.latent, channels, data.FACE_SIZE))
+        return FaceVAE(FaceConfig(args.latent, channels, data.FACE_SIZE))
     hidden = (64,) if args.smoke else (512, 256)
-    return vae.DigitCVAE(vae.DigitConfig(args.latent, hidden, 10, data.DIGIT_SIZE))
+    return DigitCVAE(DigitConfig(args.latent, hidden, 10, data.DIGIT_SIZE))
 
 
 def batch_loss(net, x_u8, y, gen, beta):
-    x = vae.to_tensor(x_u8)
+    x = to_tensor(x_u8)
     if net.kind == "faces":
         flip = torch.rand(len(x), generator=gen) < 0.5  # mirror half the faces: a free, label-safe augmentation
         x = torch.where(flip[:, None, None, None], x.flip(3), x)
-        return vae.sigma_vae_loss(net, x, gen, beta)
-    return vae.cvae_loss(net, x, torch.as_tensor(y), gen, beta)
+        return sigma_vae_loss(net, x, gen, beta)
+    return cvae_loss(net, x, torch.as_tensor(y), gen, beta)
 
 
 def validate(net, x, y) -> dict:
-    s = vae.score(net, x, y)
+    s = score(net, x, y)
     return {
         "val_neg_elbo": round(s.neg_elbo_nats, 2),
         "val_mse": round(s.mse_per_pixel, 6),
@@ -199,39 +209,11 @@ def train(args, x, y, val_x, val_y, ckpt_path):
 # ---------------------------------------------------------------- evaluation and the artifact
 
 
-def rounded(net):
-    """The network as it will be stored: float16 weights, evaluated in float32."""
-    net.load_state_dict({k: v.half().float() if v.is_floating_point() else v for k, v in net.state_dict().items()})
-    return net.eval()
-
-
-def pca_reference(train: np.ndarray, test: np.ndarray, k: int) -> tuple[float, float, np.ndarray]:
-    """MSE per pixel of k-component PCA fitted on ``train``: (train MSE, test MSE, test reconstructions uint8)."""
-    from sklearn.decomposition import PCA
-
-    flat = lambda a: a.reshape(len(a), -1).astype(np.float32) / 255  # noqa: E731
-    a, b = flat(train), flat(test)
-    pca = PCA(n_components=min(k, *a.shape), svd_solver="randomized", random_state=0).fit(a)
-    rec_a = pca.inverse_transform(pca.transform(a))
-    rec_b = pca.inverse_transform(pca.transform(b))
-    recon = (np.clip(rec_b, 0, 1) * 255).round().astype(np.uint8).reshape(test.shape)
-    return float(((rec_a - a) ** 2).mean()), float(((rec_b - b) ** 2).mean()), recon
-
-
-@torch.no_grad()
-def encode_all(net, images, labels=None, batch=256) -> np.ndarray:
-    out = []
-    for i in range(0, len(images), batch):
-        y = None if labels is None else torch.as_tensor(labels[i : i + batch])
-        out.append(net.encode(vae.to_tensor(images[i : i + batch]), y)[0].numpy())
-    return np.concatenate(out)
-
-
 @torch.no_grad()
 def reconstruct(net, images, batch=256) -> np.ndarray:
     out = []
     for i in range(0, len(images), batch):
-        out.append(vae.to_uint8(net.decode(net.encode(vae.to_tensor(images[i : i + batch]))[0])))
+        out.append(to_uint8(net.decode(net.encode(to_tensor(images[i : i + batch]))[0])))
     return np.concatenate(out)
 
 
@@ -242,11 +224,11 @@ def face_attributes(mu: np.ndarray, faces: data.Faces) -> tuple[dict, dict]:
         "older": (mu[faces.age >= 55], mu[(faces.age >= 18) & (faces.age <= 30)]),
     }
     groups = {k: g for k, g in groups.items() if len(g[0]) and len(g[1])}  # tiny data sets may lack a group
-    dirs = vae.attribute_directions(groups)
+    dirs = attribute_directions(groups)
     raw = {k: t.mean(0) - a.mean(0) for k, (t, a) in groups.items()}  # un-orthogonalised differences
     info = {}
     for name, d in dirs.items():
-        gap = vae.group_gap(*groups[name], d)
+        gap = group_gap(*groups[name], d)
         # How far a push of one group gap along this direction moves the codes along the *other* raw differences,
         # as a fraction of that other difference (0: untouched, 1: a full swap of the other attribute).
         side = {other: round(float(gap * (d @ r) / max(r @ r, 1e-12)), 3) for other, r in raw.items() if other != name}
@@ -280,7 +262,7 @@ def main(argv=None):
 def common_card(args, net, history, best_epoch, seconds, device, out, licence, files) -> dict:
     return {
         "artifact": out.name,
-        "parameters": vae.num_parameters(net),
+        "parameters": num_parameters(net),
         "train_command": args.command,
         "training": {"command_line": args.command, "data_files": training.data_files(files)},
         "hardware": training.hardware(device),
@@ -297,15 +279,15 @@ def common_card(args, net, history, best_epoch, seconds, device, out, licence, f
 def write_faces(args, net, x, _y, hx, _hy, info, history, best_epoch, seconds, device, out):
     faces: data.Faces = info["faces"]
     # Calibrate the likelihood's sigma on the training split: the maximum-likelihood sigma is sqrt(MSE).
-    train_s = vae.score(net, x)
+    train_s = score(net, x)
     net.log_sigma.fill_(0.5 * math.log(train_s.mse_per_pixel_sampled))
     net = rounded(net)
-    train_s = vae.score(net, x)
-    val_s = vae.score(net, hx)
+    train_s = score(net, x)
+    val_s = score(net, hx)
     print("fitting the PCA reference ...")
     pca_train, pca_val, pca_rec = pca_reference(x, hx, args.latent)
     recon = reconstruct(net, hx)
-    sharp = {"originals": vae.sharpness(hx), "vae": vae.sharpness(recon), f"pca{args.latent}": vae.sharpness(pca_rec)}
+    sharp = {"originals": sharpness(hx), "vae": sharpness(recon), f"pca{args.latent}": sharpness(pca_rec)}
     mu_train = encode_all(net, x)
     mu_val = encode_all(net, hx)
     dirs, attr_info = face_attributes(mu_train, faces.subset(info["train_idx"]))
@@ -326,7 +308,7 @@ def write_faces(args, net, x, _y, hx, _hy, info, history, best_epoch, seconds, d
     d = hx[0].size
     m = {
         "validation_neg_elbo_nats": round(val_s.neg_elbo_nats, 1),
-        "validation_bits_per_dim": round(val_s.neg_elbo_nats / d / vae.LOG2, 4),
+        "validation_bits_per_dim": round(val_s.neg_elbo_nats / d / LOG2, 4),
         "validation_mse_per_pixel": round(val_s.mse_per_pixel, 6),
         "validation_mse_per_pixel_sampled": round(val_s.mse_per_pixel_sampled, 6),
         "validation_kl_nats": round(val_s.kl_nats, 1),
@@ -385,7 +367,7 @@ def write_faces(args, net, x, _y, hx, _hy, info, history, best_epoch, seconds, d
     tensors["extra.examples"] = torch.from_numpy(mu_val[:24].copy())  # codes of held-out faces (not the photos)
     for name, direction in dirs.items():
         tensors[f"extra.dir_{name}"] = torch.from_numpy(direction)
-    config = {"model": vae.config_dict(net), "attributes": list(dirs), "image_size": data.FACE_SIZE}
+    config = {"model": config_dict(net), "attributes": list(dirs), "image_size": data.FACE_SIZE}
     save_artifact(out, tensors, config, card, readme=training.card_readme(card))
     print(
         f"wrote {out}: validation MSE {val_s.mse_per_pixel:.5f} (train {train_s.mse_per_pixel:.5f}), "
@@ -394,9 +376,9 @@ def write_faces(args, net, x, _y, hx, _hy, info, history, best_epoch, seconds, d
 
 
 def write_digits(args, net, x, y, xt, yt, info, history, best_epoch, seconds, device, out):
-    test_s = vae.score(net, xt, yt)
+    test_s = score(net, xt, yt)
     mean_s = mean_latent_elbo(net, xt, yt)
-    train_s = vae.score(net, x[:10000], y[:10000])
+    train_s = score(net, x[:10000], y[:10000])
     # Baselines measured in the same run: independent Bernoulli pixels per class, and PCA with as many components.
     p = np.stack([x[y == c].reshape(-1, 784).mean(0) / 255 for c in range(10)]).clip(1e-3, 1 - 1e-3)
     t = xt.reshape(len(xt), -1) / 255
@@ -457,16 +439,16 @@ def write_digits(args, net, x, y, xt, yt, info, history, best_epoch, seconds, de
     tensors["extra.mu_std"] = torch.from_numpy(mu.std(0))
     tensors["extra.examples"] = torch.from_numpy(mu[:24].copy())
     tensors["extra.example_digits"] = torch.from_numpy(yt[:24].astype(np.int64))
-    config = {"model": vae.config_dict(net), "image_size": data.DIGIT_SIZE}
+    config = {"model": config_dict(net), "image_size": data.DIGIT_SIZE}
     save_artifact(out, tensors, config, card, readme=training.card_readme(card))
     print(f"wrote {out}: test -ELBO {test_s.neg_elbo_nats:.2f} nats (per-class Bernoulli {bern:.2f})")
 
 
 @torch.no_grad()
 def mean_latent_elbo(net, xt, yt) -> float:
-    x, y = vae.to_tensor(xt), torch.as_tensor(yt)
+    x, y = to_tensor(xt), torch.as_tensor(yt)
     mu, logvar = net.encode(x, y)
-    return float((vae.bernoulli_nll(net.decode_logits(mu, y), x) + vae.kl_per_dim(mu, logvar).sum(1)).mean())
+    return float((bernoulli_nll(net.decode_logits(mu, y), x) + kl_per_dim(mu, logvar).sum(1)).mean())
 
 
 if __name__ == "__main__":

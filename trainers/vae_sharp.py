@@ -5,12 +5,15 @@ python -m trainers.vae --model faces-sharp --minutes 80 --resume   # continue fr
 python -m trainers.vae --model faces-sharp --disc-weight 0.8 --fm-weight 1 --band-weight 0   # the GAN recipe
 python -m trainers.vae --model faces-sharp --smoke                 # seconds, tiny data, for tests
 
-Phase 1 (--warmup-steps) teaches the new decoder to reconstruct (L1 only); phase 2 adds the sharpening terms,
-by default the patchwise band-power loss. The adversarial terms (a PatchGAN discriminator, feature matching,
-the adaptive weight) are there too, but on two CPU cores their discriminator never learned to tell the decoded
-faces from real ones in the time this budget allows (three configurations, about 1,200 steps in all: the
-committed card lists them); with a GPU they are worth another try. The budget (--minutes) ends phase 2; the
-artifact holds the moving average of the decoder's weights.
+Phase 1 (--warmup-steps) teaches the new decoder to reconstruct (L1 only); phase 2 adds the sharpening terms:
+a PatchGAN discriminator's hinge loss (at the adaptive weight) and feature matching, and the patchwise band-power
+loss. A new discriminator is first trained alone against the current decoder until its held-out real/fake
+accuracy passes --disc-warmup-accuracy (no decoder backward pass: cheap); a run whose discriminator is still at
+chance after --stall-steps adversarial steps stops with a message instead of burning the budget. Every history
+row carries the discriminator's accuracy and mean logits on a fixed validation batch.
+
+The budget (--minutes) ends phase 2; the artifact holds the moving average of the decoder's weights and the
+discriminator's weights (float16), so `--resume` goes on from the committed artifact when checkpoints/ is empty.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ from gallery import training
 from gallery.registry import load_artifact
 from gallery.vae import data, sharp
 from gallery.vae import model as vae
+from gallery.vae.images import sharpness, to_tensor, to_uint8
+from gallery.vae.networks import FaceVAE, reparameterise
+from trainers import vae_sharp_card
 
 
 def parse_args(argv=None):
@@ -50,10 +56,15 @@ def parse_args(argv=None):
     g.add_argument("--batch", type=int, default=32)
     g.add_argument("--lr", type=float, default=2e-4, help="Adam, both networks, betas (0.5, 0.9)")
     g.add_argument("--warmup-lr", type=float, default=1e-3)
-    g.add_argument("--disc-weight", type=float, default=0.0, help="factor on the adaptive adversarial weight (0.8)")
-    g.add_argument("--fm-weight", type=float, default=0.0, help="weight of discriminator feature matching (1)")
+    g.add_argument("--disc-weight", type=float, default=0.8, help="factor on the adaptive adversarial weight")
+    g.add_argument("--fm-weight", type=float, default=1.0, help="weight of discriminator feature matching")
     g.add_argument("--band-weight", type=float, default=3.0, help="weight of the log band power of 16x16 patches")
-    g.add_argument("--r1", type=float, default=0.1, help="R1 gamma, applied every 4 discriminator steps")
+    g.add_argument("--r1", type=float, default=0.1, help="R1 gamma (per image), applied every 4 discriminator steps")
+    g.add_argument("--disc-warmup-accuracy", type=float, default=0.7, help="a new discriminator trains alone to this")
+    g.add_argument("--disc-warmup-max-steps", type=int, default=2000, help="give up the warm-up after this many")
+    g.add_argument(
+        "--stall-steps", type=int, default=300, help="stop if D is still at chance after this many (0: never)"
+    )
     g.add_argument("--ema", type=float, default=0.999)
     g.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
@@ -67,19 +78,19 @@ def parse_args(argv=None):
 
 
 @torch.no_grad()
-def posteriors(net: vae.FaceVAE, images: np.ndarray, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+def posteriors(net: FaceVAE, images: np.ndarray, batch: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
     """Encoder means and log-variances of the images and of their mirror images: (2N, L) each."""
     mus, logvars = [], []
     for flip in (False, True):
         for i in range(0, len(images), batch):
-            x = vae.to_tensor(images[i : i + batch])
+            x = to_tensor(images[i : i + batch])
             mu, logvar = net.encode(x.flip(3) if flip else x)
             mus.append(mu)
             logvars.append(logvar)
     return torch.cat(mus), torch.cat(logvars)
 
 
-def make_net(args, base: vae.FaceVAE) -> sharp.SharpFaceVAE:
+def make_net(args, base: FaceVAE) -> sharp.SharpFaceVAE:
     cfg = sharp.SharpConfig(
         base.cfg.latent,
         base.cfg.channels,
@@ -94,7 +105,7 @@ def make_net(args, base: vae.FaceVAE) -> sharp.SharpFaceVAE:
     return net
 
 
-def load_base(args) -> vae.FaceVAE:
+def load_base(args) -> FaceVAE:
     """The trained sigma-VAE (in tests, the smoke-trained one the registry points at)."""
     base = Path(args.base)
     art = load_artifact(base.name, base.parent) if base.is_dir() else load_artifact(args.base)
@@ -108,9 +119,9 @@ def batch_at(x_all, mu, logvar, gen, batch):
     """A random batch: real faces (mirrored or not) and one posterior sample of each face's code."""
     n = len(x_all)
     idx = torch.randint(0, 2 * n, (batch,), generator=gen)  # second half: mirror images
-    x = vae.to_tensor(x_all[(idx % n).numpy()])
+    x = to_tensor(x_all[(idx % n).numpy()])
     x = torch.where((idx >= n)[:, None, None, None], x.flip(3), x)  # (B, 3, 64, 64)
-    z = vae.reparameterise(mu[idx], logvar[idx], gen)  # (B, L)
+    z = reparameterise(mu[idx], logvar[idx], gen)  # (B, L)
     return x, z
 
 
@@ -164,22 +175,80 @@ def disc_step(disc, opt, x, fake, args, step: int, gen):
     return parts
 
 
+HEALTH_BATCH = 64  # validation faces against decodings of 64 other validation faces
+
+
+@torch.no_grad()
+def health(disc, dec, val_x, val_mu) -> dict:
+    """The discriminator on a fixed validation batch: real faces against the live decoder's decodings of others."""
+    n = min(HEALTH_BATCH, len(val_x) // 2)
+    real = to_tensor(val_x[:n])
+    fake = dec(val_mu[n : 2 * n])
+    return sharp.discriminator_health(disc, real, fake)
+
+
+def warm_up_discriminator(args, dec, disc, opt_d, train_x, mu, logvar, gen, val_x, val_mu) -> list[dict]:
+    """Train a new discriminator alone against the current decoder until it tells them apart on held-out faces."""
+    rows, k = [], 0
+    start = time.time()
+    while k < args.disc_warmup_max_steps:
+        x, z = batch_at(train_x, mu, logvar, gen, args.batch)
+        with torch.no_grad():
+            fake = dec(z)
+        parts = disc_step(disc, opt_d, x, fake, args, k, gen)
+        k += 1
+        if k % args.health_every == 0:
+            row = {"phase": "discriminator warm-up", "disc_steps": k, "d": round(parts["d"], 4)}
+            row.update(health(disc, dec, val_x, val_mu))
+            row["seconds"] = round(time.time() - start)
+            print(" ".join(f"{key}={v}" for key, v in row.items()), flush=True)
+            rows.append(row)
+            if row["d_val_accuracy"] >= args.disc_warmup_accuracy:
+                return rows
+    raise SystemExit(
+        f"the discriminator reached held-out accuracy {rows[-1]['d_val_accuracy'] if rows else 0.5} after "
+        f"{k} steps alone (needs {args.disc_warmup_accuracy}): it is not learning; try --r1 0 or other --lr"
+    )
+
+
+def resume_from_artifact(out: Path, dec, disc, ema) -> dict | None:
+    """The committed artifact as a checkpoint (no optimiser state): decoder, discriminator, step, history."""
+    try:
+        art = load_artifact(out.name, out.parent)
+    except Exception:  # noqa: BLE001 - no artifact (or a broken one): start afresh
+        return None
+    dec.load_state_dict({k[len("sharp.") :]: v for k, v in art.tensors.items() if k.startswith("sharp.")})
+    ema.module.load_state_dict(dec.state_dict())
+    disc_state = {k[len("extra.disc.") :]: v for k, v in art.tensors.items() if k.startswith("extra.disc.")}
+    if disc_state:
+        disc.load_state_dict(disc_state)
+    card = art.card
+    print(f"resumed from the artifact {out} at step {card['steps']} (no optimiser state)")
+    return {
+        "step": card["steps"],
+        "history": card["history"],
+        "elapsed": card["train_seconds"],
+        "commands": card["training"]["commands_run"],
+        "disc_loaded": bool(disc_state),
+    }
+
+
 @torch.no_grad()
 def quick_check(dec, val_x, val_mu, seed: int = 0) -> dict:
     """Cheap progress figures: held-out MSE from the encoder means, sharpness of N(0, I) samples vs real."""
     dec.eval()
     rec = torch.cat([dec(val_mu[i : i + 256]) for i in range(0, len(val_mu), 256)])
-    mse = (rec - vae.to_tensor(val_x)).pow(2).mean().item()
+    mse = (rec - to_tensor(val_x)).pow(2).mean().item()
     z = torch.randn(256, val_mu.shape[1], generator=torch.Generator().manual_seed(seed))
-    samples = vae.to_uint8(dec(z))
-    ratio = vae.sharpness(samples) / vae.sharpness(val_x)
+    samples = to_uint8(dec(z))
+    ratio = sharpness(samples) / sharpness(val_x)
     return {"val_mse": round(mse, 6), "sample_sharpness_ratio": round(ratio, 3)}
 
 
 # ---------------------------------------------------------------- the loop
 
 
-def train(args, net, train_x, val_x, ckpt_path):
+def train(args, net, train_x, val_x, ckpt_path, out):
     base = net
     dec = net.sharp
     disc = sharp.PatchDiscriminator(args.disc_channels, spectral=args.disc_spectral_norm)
@@ -191,6 +260,11 @@ def train(args, net, train_x, val_x, ckpt_path):
     gen = torch.Generator().manual_seed(args.seed)
     step, history, elapsed, commands = 0, [], 0.0, []
     ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
+    disc_is_new = True
+    if args.resume and ckpt is None and (resumed := resume_from_artifact(out, dec, disc, ema)):
+        step, history, elapsed, commands = (resumed[k] for k in ("step", "history", "elapsed", "commands"))
+        ema.updates = step
+        disc_is_new = not resumed["disc_loaded"]
     if ckpt:
         dec.load_state_dict(ckpt["decoder"])
         opt_g.load_state_dict(ckpt["opt_g"])
@@ -200,6 +274,7 @@ def train(args, net, train_x, val_x, ckpt_path):
             ema = sharp.EMA(dec, args.ema)
             history.append({"step": step, "restarted": "new discriminator; moving average from the live decoder"})
         else:
+            disc_is_new = ckpt.get("disc_is_new", False)
             disc.load_state_dict(ckpt["disc"])
             opt_d.load_state_dict(ckpt["opt_d"])
             ema.module.load_state_dict(ckpt["ema"])
@@ -226,16 +301,26 @@ def train(args, net, train_x, val_x, ckpt_path):
             step=step,
             history=history,
             elapsed=time.time() - start,
+            disc_is_new=disc_is_new,
         )
 
     bar = tqdm(desc="vae-faces-sharp", mininterval=30, unit="step", initial=step)
     sums: dict[str, float] = {}
     last_save = time.time()
+    adversarial_steps, best_accuracy = 0, 0.0  # in this run, for the stall rule
     while not done():
         adversarial = step >= args.warmup_steps
-        if step == args.warmup_steps:
+        if adversarial and opt_g.param_groups[0]["lr"] != args.lr:
             for group in opt_g.param_groups:
                 group["lr"] = args.lr
+        if adversarial and uses_discriminator(args) and disc_is_new:
+            dec.eval()
+            history += [
+                {"step": step, **row}
+                for row in warm_up_discriminator(args, dec, disc, opt_d, train_x, mu, logvar, gen, val_x, val_mu)
+            ]
+            disc_is_new = False
+            save()
         dec.train()
         x, z = batch_at(train_x, mu, logvar, gen, args.batch)
         fake, parts = decoder_step(dec, disc, opt_g, x, z, args, adversarial, gen)
@@ -243,6 +328,16 @@ def train(args, net, train_x, val_x, ckpt_path):
             parts.update(disc_step(disc, opt_d, x, fake, args, step, gen))
         ema.update(dec)
         step += 1
+        if adversarial and uses_discriminator(args):
+            adversarial_steps += 1
+            if adversarial_steps <= args.stall_steps and adversarial_steps % args.health_every == 0:
+                best_accuracy = max(best_accuracy, health(disc, dec, val_x, val_mu)["d_val_accuracy"])
+                if adversarial_steps == args.stall_steps and best_accuracy <= 0.55:
+                    save()
+                    raise SystemExit(
+                        f"the discriminator stayed at chance (held-out accuracy at most {best_accuracy}) for "
+                        f"{args.stall_steps} adversarial steps: stopped at step {step} (checkpoint {ckpt_path})"
+                    )
         for k, v in parts.items():
             sums[k] = sums.get(k, 0.0) + v
         sums["n"] = sums.get("n", 0) + 1
@@ -250,6 +345,8 @@ def train(args, net, train_x, val_x, ckpt_path):
         if step % 250 == 0 or done():
             row = {"step": step, "phase": phase_name(args, adversarial)}
             row.update({k: round(v / sums["n"], 5) for k, v in sums.items() if k != "n"})
+            if uses_discriminator(args) and adversarial:
+                row.update(health(disc, dec, val_x, val_mu))
             row.update(quick_check(ema.module, val_x, val_mu))
             row["seconds"] = round(time.time() - start)
             history.append(row)
@@ -260,7 +357,7 @@ def train(args, net, train_x, val_x, ckpt_path):
             last_save = time.time()
     bar.close()
     dec.load_state_dict(ema.module.state_dict())
-    return net.eval(), history, time.time() - start, step, commands
+    return net.eval(), disc, history, time.time() - start, step, commands
 
 
 def main(argv=None):
@@ -269,6 +366,8 @@ def main(argv=None):
     if args.smoke:
         args.decoder_channels, args.decoder_res_blocks, args.disc_channels = (16, 16, 8, 8, 8), (1, 0, 0, 0, 0), (8, 8)
         args.warmup_steps, args.max_steps, args.batch = 3, 6, 8
+        args.disc_warmup_max_steps, args.stall_steps, args.disc_warmup_accuracy = 40, 0, 0.0  # rules off
+    args.health_every = 2 if args.smoke else 50
     training.seed_everything(args.seed)
     device = training.resolve_device(args.device)  # recorded; trains on the CPU
     out, ckpt_path = training.artifact_paths(args, "vae")
@@ -280,11 +379,9 @@ def main(argv=None):
     base = load_base(args)
     net = make_net(args, base)
     print(f"faces-sharp: {len(tr)} training faces, {len(va)} validation faces; encoder from {args.base}, frozen")
-    net, history, seconds, steps, commands = train(args, net, faces.images[tr], faces.images[va], ckpt_path)
-    from trainers import vae_sharp_card
-
+    net, disc, history, seconds, steps, commands = train(args, net, faces.images[tr], faces.images[va], ckpt_path, out)
     args.commands = commands
-    vae_sharp_card.write(args, net, base, faces, tr, va, history, seconds, steps, device, out, [zip_path])
+    vae_sharp_card.write(args, net, disc, base, faces, tr, va, history, seconds, steps, device, out, [zip_path])
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ import torch
 
 from gallery import training
 from gallery.registry import save_artifact
-from gallery.vae import model as vae
 from gallery.vae import realism
-from trainers.vae import FACES_LICENCE, encode_all, pca_reference, rounded
+from gallery.vae.networks import config_dict, num_parameters
+from gallery.vae.scoring import score
+from trainers.vae_common import FACES_LICENCE, encode_all, pca_reference, rounded
 
 SAMPLE_SEEDS = {"train": 1, "test": 2}  # seeds of the samples the critic learns from and is scored on
 FLOORS = {
@@ -29,6 +30,9 @@ FLOORS = {
     "years_added_min": 12.0,
     "gender_drift_during_age_max": 0.2,
 }
+
+
+PUSH_GOALS = {"flipped": 0.92, "years": 22.0}  # on the card's reader, training faces: a margin over the floors
 
 
 def objective(args) -> str:
@@ -96,20 +100,27 @@ def measure_decoder(net, train_x, val_x, density, critic_epochs: int) -> dict:
 
 
 def choose_pushes(reader, net, codes, gender, directions) -> dict:
-    """Full-push lengths chosen on training faces with the sharp decoder (never on the validation faces)."""
+    """Full-push lengths chosen on training faces with the sharp decoder (never on the validation faces).
+
+    The goals (PUSH_GOALS) sit well above the floors, so that the pushes still pass for another reader: with goals
+    of 80% and 15 years the card's reader found 90% / 82% flipped and 18.6 years on validation faces, and an
+    independent reader 82% / 65% and 10.7 years.
+    """
 
     def decode(c):
         return realism.decode_all(net, c.astype(np.float32))
 
     men, women = codes[gender == 0], codes[gender == 1]
     female, older = directions["female"], directions["older"]
-    to_female = realism.choose_push(lambda f: reader.read(f)[0], decode, men, female, lambda p: (p > 0.5).mean() >= 0.8)
+    to_female = realism.choose_push(
+        lambda f: reader.read(f)[0], decode, men, female, lambda p: (p > 0.5).mean() >= PUSH_GOALS["flipped"]
+    )
     to_male = realism.choose_push(
-        lambda f: reader.read(f)[0], decode, women, -female, lambda p: (p < 0.5).mean() >= 0.8
+        lambda f: reader.read(f)[0], decode, women, -female, lambda p: (p < 0.5).mean() >= PUSH_GOALS["flipped"]
     )
     age0 = reader.read(decode(codes))[1]
     to_older = realism.choose_push(
-        lambda f: reader.read(f)[1] - age0, decode, codes, older, lambda years: years.mean() >= 15
+        lambda f: reader.read(f)[1] - age0, decode, codes, older, lambda years: years.mean() >= PUSH_GOALS["years"]
     )
     return {"female": (to_female, to_male), "older": (to_older, to_older)}
 
@@ -125,7 +136,7 @@ def relabel_phases(history: list[dict], commands: list[dict]) -> None:
                 row["phase"] = "spectral"
 
 
-def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, files):
+def write(args, net, disc, base, faces, tr, va, history, seconds, steps, device, out, files):
     net, start = rounded(net), time.time()
     relabel_phases(history, args.commands)
     train_x, val_x = faces.images[tr], faces.images[va]
@@ -198,7 +209,7 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
     sampled = sharp_m["sampling"]["fitted"]
     card = {
         "artifact": out.name,
-        "parameters": vae.num_parameters(net),
+        "parameters": num_parameters(net),
         "train_command": args.command,
         "training": {
             "command_line": args.command,
@@ -221,6 +232,7 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
                 "r1",
                 "ema",
                 "disc_spectral_norm",
+                "disc_warmup_accuracy",
                 "seed",
             )
         },
@@ -275,7 +287,7 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
         f"{sampled['two_sample_auc']:.3f} (faithful decoder {faithful['sampling']['fitted']['two_sample_auc']:.3f})",
     }
     tensors = dict(net.state_dict())
-    s = vae.score(net, val_x)
+    s = score(net, val_x)
     tensors["extra.kl_per_dim"] = torch.tensor(s.kl_per_dim, dtype=torch.float32)
     tensors["extra.mu_mean"] = torch.from_numpy(mu_val.mean(0))
     tensors["extra.mu_std"] = torch.from_numpy(mu_val.std(0))
@@ -286,8 +298,10 @@ def write(args, net, base, faces, tr, va, history, seconds, steps, device, out, 
         tensors[f"extra.dir_{name}"] = torch.from_numpy(direction)
     for k, v in reader.state_dict().items():
         tensors[f"extra.reader.{k}"] = v
+    for k, v in disc.state_dict().items():  # so that --resume goes on from the artifact alone
+        tensors[f"extra.disc.{k}"] = v
     config = {
-        "model": {**vae.config_dict(net), "decoder": "upsample"},
+        "model": {**config_dict(net), "decoder": "upsample"},
         "attributes": list(directions),
         "attribute_pushes": card["attribute_pushes"],
         "image_size": val_x.shape[1],

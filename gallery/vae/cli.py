@@ -68,20 +68,21 @@ def cmd_sample(args):
 def cmd_score(args):
     from gallery.vae import data
     from gallery.vae import model as vae
+    from gallery.vae.scoring import most_likely_class, score
 
     m = vae.load(f"vae-{args.model}")
     images, names, skipped = data.read_folder(Path(args.images), "faces" if args.model in FACE_MODELS else "digits")
     result = {}
     if args.model == "digits":
-        labels = vae.most_likely_class(m.net, images)
-        s = vae.score(m.net, images, labels, seed=args.seed)
+        labels = most_likely_class(m.net, images)
+        s = score(m.net, images, labels, seed=args.seed)
         result["note"] = (
             "no labels needed: each digit is scored with the class the model finds most likely "
             "(the highest conditional ELBO), which makes the score slightly optimistic"
         )
         result["classes"] = {n: int(c) for n, c in zip(names, labels)}
     else:
-        s = vae.score(m.net, images, seed=args.seed)
+        s = score(m.net, images, seed=args.seed)
         result["note"] = (
             "faces are centre-cropped to a square and resized to 64x64 (no face detector); "
             "neg_elbo is a discretised Gaussian over 256 grey levels, one sampled latent per image"

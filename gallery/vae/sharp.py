@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gallery.vae.model import FaceConfig, FaceVAE, ResBlock
+from gallery.vae.networks import FaceConfig, FaceVAE, ResBlock
 
 
 @dataclass
@@ -190,11 +190,32 @@ def adaptive_weight(rec_loss, g_loss, last_layer: torch.Tensor, max_weight: floa
 
 
 def r1_penalty(disc: PatchDiscriminator, real):
-    """R1 (Mescheder et al. 2018): squared gradient norm of D's output at real images, mean over the batch."""
+    """R1 (Mescheder et al. 2018): squared gradient norm of each image's mean logit at real images, batch mean.
+
+    Per image, not per patch sum: the gradient of the sum of the 64 patch logits grows with the patch count, and
+    its square with the count squared, which held the committed discriminator flat (its real and fake logits
+    within 0.003 of each other after 300 steps, measured); the mean logit's penalty does not depend on it.
+    """
     real = real.detach().requires_grad_(True)
-    logits, _ = disc(real)
-    (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    logits, _ = disc(real)  # (B, 1, P, P)
+    (grad,) = torch.autograd.grad(logits.flatten(1).mean(1).sum(), real, create_graph=True)
     return grad.pow(2).flatten(1).sum(1).mean()
+
+
+@torch.no_grad()
+def discriminator_health(disc: PatchDiscriminator, real, fake) -> dict:
+    """Real/fake accuracy of the discriminator (sign of each image's mean logit) and the mean logits."""
+    was_training = disc.training
+    disc.eval()
+    real_logit = disc(real)[0].flatten(1).mean(1)  # (B,)
+    fake_logit = disc(fake)[0].flatten(1).mean(1)
+    disc.train(was_training)
+    accuracy = ((real_logit > 0).float().mean() + (fake_logit < 0).float().mean()) / 2
+    return {
+        "d_val_accuracy": round(accuracy.item(), 4),
+        "d_val_real": round(real_logit.mean().item(), 4),
+        "d_val_fake": round(fake_logit.mean().item(), 4),
+    }
 
 
 class EMA:
