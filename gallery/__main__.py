@@ -3,6 +3,7 @@
     python -m gallery list
     python -m gallery names sample --gender female --prefix ra -n 20 --temperature 0.8 --seed 0
     python -m gallery names score --gender male ravi priya
+    python -m gallery names train --words my-list.txt --out my-model --seconds 60  # then: names sample --model my-model
     python -m gallery essays generate --prompt "How to start" --length 300 --temperature 0.8 --seed 0
     python -m gallery essays score --file essay.txt
     python -m gallery serve --replicas 2 --port 8080   # runs until Ctrl-C (gallery/serve.py)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 
 from gallery import serve
@@ -69,7 +71,15 @@ def main(argv=None) -> int:
     except (ArtifactError, ValueError) as err:
         print(json.dumps({"error": str(err)}))
         return 1
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    except OSError as err:  # a path the system refuses (too long, no permission, disk full): the user's to fix
+        name = str(err.filename or "")
+        where = f": {name[:80]}{'...' if len(name) > 80 else ''}" if name else ""
+        print(json.dumps({"error": f"{err.strerror or err}{where}"}))
+        return 1
+    try:
+        print(json.dumps(result, indent=2, ensure_ascii=False), flush=True)
+    except BrokenPipeError:  # the reader stopped early (`| head`): Python's own recipe, no traceback at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

@@ -152,7 +152,10 @@ def pick_next(logits, temperature: float = 1.0, top_k: int = 0, generator=None):
     """Sample one index per row. logits (B, V) -> (B,). temperature 0 means greedy."""
     if temperature <= 0:
         return logits.argmax(dim=-1)
-    logits = logits / temperature
+    scaled = logits / temperature
+    if torch.isnan(scaled).any() or torch.isposinf(scaled).any():  # a temperature so small (1e-230) it overflows
+        return logits.argmax(dim=-1)  # its limit: greedy
+    logits = scaled
     if top_k and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]  # (B, 1)
         logits = logits.masked_fill(logits < kth, float("-inf"))

@@ -39,15 +39,32 @@ def limit_threads(force: bool = False) -> None:
     run that uses a model is covered. ``force``: set again (after a library that sets its own).
     """
     n = torch_threads()
-    if "numpy" in sys.modules and (force or "blas" not in _limited):
+    if imported("numpy") is not None and (force or "blas" not in _limited):
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(n, user_api="blas")  # kept after the call returns: process-wide for OpenBLAS
         _limited.add("blas")
-    torch = sys.modules.get("torch")
+    torch = imported("torch")
     if torch is not None and (force or "torch" not in _limited):
         torch.set_num_threads(n)
         _limited.add("torch")
+
+
+def imported(name: str):
+    """The module ``name`` if its import has finished, else None (never imported, or still being imported).
+
+    ``sys.modules`` holds a module from the moment its import starts: Home.py's warm-up thread imports torch in the
+    background, and a visitor's run that read ``sys.modules["torch"]`` meanwhile got a partially initialised module
+    (``AttributeError: partially initialized module 'torch' has no attribute 'set_num_threads'``). Python marks a
+    module being imported with ``__spec__._initializing`` (what ``import`` itself checks before waiting for it);
+    a failed import leaves ``sys.modules`` before the mark is cleared, so a module found there again after the
+    mark is gone has finished. Waiting instead (``import torch``) would hold the landing page for the seconds torch
+    takes; the next run, or the page that imports torch itself, sets the threads.
+    """
+    module = sys.modules.get(name)
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return None
+    return module if sys.modules.get(name) is module else None
 
 
 limit_torch_threads = limit_threads  # the name it first had
@@ -186,7 +203,9 @@ def digit_input(prefix: str = "", canvas: int = 280):
         except ValueError as err:
             st.error(f"That file could not be used: {err}.")
             return None
-        st.image(raw, caption=upload.name, width=canvas)
+        preview = raw.copy()
+        preview.thumbnail((canvas, canvas))  # Streamlit's own resize fails on a 3000x7 strip (a height of 0)
+        st.image(preview, caption=upload.name, width=canvas)
         return raw
     fonts = examples.font_files()
     c1, c2, c3 = st.columns(3)

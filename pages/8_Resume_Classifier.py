@@ -57,7 +57,7 @@ def classifier(bundle) -> None:
             text = resumes.read_upload(upload.name, upload.getvalue())
             st.info(f"Classifying the uploaded file **{upload.name}** ({len(text):,} characters).")
         else:
-            text = resumes.check_text(pasted)
+            text = resumes.check_pasted(pasted)
     except ValueError as err:
         st.warning(str(err))
         return

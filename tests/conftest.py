@@ -3,11 +3,32 @@
 from __future__ import annotations
 
 import csv
+import os
 import random
+import tempfile
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from gallery import DATA_ROOT
+
+# Hypothesis (tests/test_fuzz.py). "default": a few fixed examples per verb and page, the same on every run, so the
+# suite stays fast and steady; "fuzz" (HYPOTHESIS_PROFILE=fuzz): thousands of new ones (FUZZ_EXAMPLES per verb, a tenth
+# of that per page), remembered outside the repository.
+_SLOW_IS_FINE = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+settings.register_profile(
+    "default", max_examples=4, deadline=None, derandomize=True, database=None, suppress_health_check=_SLOW_IS_FINE
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    database=DirectoryBasedExampleDatabase(os.path.join(tempfile.gettempdir(), "gallery-hypothesis")),
+    suppress_health_check=_SLOW_IS_FINE,
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 FEMALE_ENDINGS = ["a", "i", "ika", "ita", "ini", "ya", "ti"]
 MALE_ENDINGS = ["esh", "endra", "ant", "an", "ul", "raj", "deep"]

@@ -138,6 +138,12 @@ RESUME = (
 )
 
 
+def sixteen_bit(png: bytes) -> Image.Image:
+    """The picture as 16-bit grey (PIL's mode I;16), as scanners and some phones write PNGs."""
+    grey = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.uint16) * 257
+    return Image.fromarray(grey)
+
+
 @functools.cache
 def image_upload(kind: str, good: bytes) -> tuple[str, bytes, str]:
     """(name, content, MIME type) of one bad picture; ``good`` is a normal one (sent under an odd name)."""
@@ -153,6 +159,8 @@ def image_upload(kind: str, good: bytes) -> tuple[str, bytes, str]:
         "huge file": ("huge.png", lambda: b"\x89PNG\r\n\x1a\n" + bytes(16 * MB), "image/png"),
         "odd Unicode name": ("\u202egnp.exe\u0301 \U0001f642 \u05e9.png", lambda: good, "image/png"),
         "big photo, thin stroke": ("photo.png", lambda: encode(thin_stroke_photo(), "PNG"), "image/png"),  # 9 MP
+        "16-bit PNG": ("deep.png", lambda: encode(sixteen_bit(good), "PNG"), "image/png"),  # fuzzing: page crashed
+        "3000x7 strip": ("strip.png", lambda: encode(noisy_picture(3000).crop((0, 0, 3000, 7)), "PNG"), "image/png"),
     }
     name, content, mime = made[kind]
     return name, content(), mime
@@ -176,6 +184,134 @@ def resume_upload(kind: str) -> tuple[str, bytes, str]:
     }
     name, content, mime = made[kind]
     return name, content(), mime
+
+
+# Your own list on the names page and in ``names train --words``: a good list, and each bad file (name per kind: the
+# same files feed the page's upload and the command line's rows).
+NAME_LIST = "\n".join(f"{a}{b}" for a in ("ka", "mi", "to", "re", "su") for b in ("ra", "lo", "ne", "vi")) + "\n"
+NAME_LIST_FILES = {
+    "empty file": "empty-list.txt",
+    "binary file": "photo-list.txt",
+    "Latin-1 text": "latin1-list.txt",
+    "huge file": "huge-list.txt",
+    "too many lines": "long-list.txt",
+    "only long lines": "wide-list.txt",
+    "one repeated item": "same-list.txt",
+    "few items": "few-list.txt",
+    "odd Unicode name": "\u202elist \U0001f642.txt",
+}
+
+
+@functools.cache
+def name_list_file(kind: str) -> bytes:
+    made = {
+        "empty file": lambda: b"",
+        "binary file": lambda: encode(noisy_picture(64), "PNG"),
+        "Latin-1 text": lambda: NAME_LIST.encode() + "Jos\xe9\nM\xfcller\n".encode("latin-1"),
+        "huge file": lambda: NAME_LIST.encode() * (6 * MB // len(NAME_LIST)),
+        "too many lines": lambda: b"ab\n" * 250_000,
+        "only long lines": lambda: "".join(f"{i:02d}{'x' * 80}\n" for i in range(20)).encode(),
+        "one repeated item": lambda: b"Anna\n" * 50,
+        "few items": lambda: b"Anna\nBen\nCara\n",
+        "odd Unicode name": lambda: NAME_LIST.encode(),
+    }
+    return made[kind]()
+
+
+def name_list_upload(kind: str) -> tuple[str, bytes, str]:
+    return NAME_LIST_FILES[kind], name_list_file(kind), "text/plain"
+
+
+# Your own vectors on the maps page and in ``maps project --vectors``: one good Projector TSV and metadata TSV, and
+# each bad file (name per kind: the same files feed the page's uploads and the command line's rows).
+OWN_POINTS = 40
+OWN_VECTOR_FILES = {
+    "empty file": "empty.tsv",
+    "binary file": "photo.tsv",
+    "Latin-1 text": "latin1.tsv",
+    "ragged rows": "ragged.tsv",
+    "non-numeric cell": "words.tsv",
+    "NaN": "nan.tsv",
+    "infinity": "inf.tsv",
+    "single point": "one.tsv",
+    "too many points": "many.tsv",
+    "too many dimensions": "wide.tsv",
+    "pickled .npy": "pickle.npy",
+    "truncated .npy": "cut.npy",
+    "word2vec count": "count.vec",
+    "huge file": "huge.tsv",
+    "odd Unicode name": "\u202evectors \U0001f642.tsv",
+}
+OWN_METADATA_FILES = {
+    "empty file": "empty-meta.tsv",
+    "binary file": "photo-meta.tsv",
+    "Latin-1 text": "latin1-meta.tsv",
+    "row count": "short-meta.tsv",
+    "ragged rows": "ragged-meta.tsv",
+    "odd Unicode text": "odd-meta.tsv",
+}
+
+
+def own_vectors() -> bytes:
+    """A Projector TSV of OWN_POINTS points in four groups (6-d)."""
+    rng = np.random.default_rng(0)
+    X = 3 * rng.standard_normal((4, 6))[np.arange(OWN_POINTS) % 4] + rng.standard_normal((OWN_POINTS, 6))
+    return "".join("\t".join(f"{v:.4f}" for v in row) + "\n" for row in X).encode()
+
+
+def own_metadata(names=None) -> bytes:
+    names = names or [f"p{i}" for i in range(OWN_POINTS)]
+    return ("name\tgroup\n" + "".join(f"{m}\tg{i % 4}\n" for i, m in enumerate(names))).encode()
+
+
+def npy_bytes(array, **kw) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, **kw)
+    return buf.getvalue()
+
+
+@functools.cache
+def own_file(which: str, kind: str) -> bytes:
+    """The content of one of your own vectors (``which="vectors"``) or metadata files, by kind."""
+    good, meta = own_vectors(), own_metadata()
+    row = lambda first: (first + "\t1" * 5 + "\n").encode()  # noqa: E731
+    made = {
+        "vectors": {
+            "empty file": lambda: b"",
+            "binary file": lambda: encode(noisy_picture(64), "PNG"),
+            "Latin-1 text": lambda: good + "Gr\xfc\xdfe\t1\n".encode("latin-1"),
+            "ragged rows": lambda: good + b"1\t2\n" + good,
+            "non-numeric cell": lambda: good + row("abc"),
+            "NaN": lambda: good + row("nan"),
+            "infinity": lambda: good + row("-inf"),
+            "single point": lambda: good.split(b"\n")[0] + b"\n",
+            "too many points": lambda: b"1\n2\n" * 10_001,
+            "too many dimensions": lambda: ("\t".join(["1"] * 2049) + "\n").encode() * 5,
+            "pickled .npy": lambda: npy_bytes(np.array([{"a": 1}] * OWN_POINTS, dtype=object), allow_pickle=True),
+            "truncated .npy": lambda: npy_bytes(np.ones((OWN_POINTS, 6)))[:300],
+            "word2vec count": lambda: (
+                f"{OWN_POINTS + 1} 6\n".encode()
+                + b"".join(b"w%d " % i + line.replace(b"\t", b" ") + b"\n" for i, line in enumerate(good.splitlines()))
+            ),
+            "huge file": lambda: good * (16 * MB // len(good)),  # over the upload cap (15 MB) and the point limit
+            "odd Unicode name": lambda: good,
+        },
+        "metadata": {
+            "empty file": lambda: b"",
+            "binary file": lambda: encode(noisy_picture(64), "PNG"),
+            "Latin-1 text": lambda: meta.replace(b"p3\t", "Gr\xfc\xdfe\t".encode("latin-1")),
+            "row count": lambda: meta.rsplit(b"\n", 2)[0] + b"\n",
+            "ragged rows": lambda: meta.replace(b"p3\tg3\n", b"p3\n"),
+            "odd Unicode text": lambda: own_metadata([f"{TEXT['odd Unicode']} {i}" for i in range(OWN_POINTS)]),
+        },
+    }
+    return made[which][kind]()
+
+
+def maps_upload(key: str, kind: str) -> tuple[str, bytes, str]:
+    which, names = ("vectors", OWN_VECTOR_FILES) if key == "own_vectors" else ("metadata", OWN_METADATA_FILES)
+    name = names[kind]
+    return name, own_file(which, kind), "application/octet-stream" if name.endswith(".npy") else "text/plain"
 
 
 # ---------------------------------------------------------------------------------------------- the pages
@@ -269,6 +405,27 @@ INPUTS = [
     Input(NAMES, "text_input", "prefix", "ra", has_table),
     Input(NAMES, "number_input", "seed", 7, has_table),
     *(
+        Input(
+            NAMES,
+            widget,
+            key,
+            normal,
+            lambda at: "20 different items" in captions(at),
+            setup=(("tab", "names_tab", "Train on your own list"),),
+            kinds=kinds,
+            session="own list",
+        )
+        for widget, key, normal, kinds in (
+            ("text_area", "names_own_text", NAME_LIST, ()),
+            (
+                "file_uploader",
+                "names_own_upload",
+                ("names.txt", NAME_LIST.encode(), "text/plain"),
+                tuple(NAME_LIST_FILES),
+            ),
+        )
+    ),
+    *(
         Input(ESSAYS, widget, key, normal, essay_shown, setup=(("slider", "length", 50), ("tab", "essays_tab", GREEDY)))
         for widget, key, normal in (("text_area", "prompt", "How to start"), ("number_input", "seed", 7))
     ),
@@ -316,7 +473,7 @@ INPUTS = [
         "upload",
         ("seven.png", encode(digit_picture(), "PNG"), "image/png"),
         lambda at: [m.value for m in at.metric[:3]] == ["7", "7", "7"],
-        kinds=IMAGE_KINDS,
+        kinds=(*IMAGE_KINDS, "16-bit PNG", "3000x7 strip"),  # found by tests/test_fuzz.py
         setup=(("segmented_control", "source", "Upload"),),
     ),
     Input(CLUSTERING, "number_input", "recon_seed", 3, lambda at: "what the autoencoder rebuilds" in captions(at)),
@@ -348,6 +505,49 @@ INPUTS = [
     ),
     Input(MAPS, "number_input", "Points (stratified sample)", 500, lambda at: "Estimated cost" in captions(at)),
     Input(MAPS, "number_input", "Seed", 3, lambda at: "Estimated cost" in captions(at)),
+    *(
+        Input(
+            MAPS,
+            "file_uploader",
+            key,
+            (name, content, "text/plain"),
+            metric(label),
+            kinds=tuple(files),
+            setup=(("selectbox", "dataset", "own"), *setup),
+            session=key,
+        )
+        for key, name, content, label, files, setup in (
+            ("own_vectors", "vectors.tsv", own_vectors(), "Trustworthiness", OWN_VECTOR_FILES, ()),
+            (
+                "own_metadata",
+                "metadata.tsv",
+                own_metadata(),
+                "10-NN same group",
+                OWN_METADATA_FILES,
+                (("file_uploader", "own_vectors", ("vectors.tsv", own_vectors(), "text/plain")),),
+            ),
+        )
+    ),
+    *(
+        Input(
+            MAPS,
+            widget,
+            key,
+            normal,
+            ok,
+            setup=(
+                ("selectbox", "dataset", "own"),
+                ("file_uploader", "own_vectors", ("vectors.tsv", own_vectors(), "text/plain")),
+                ("file_uploader", "own_metadata", ("metadata.tsv", own_metadata(), "text/plain")),
+            ),
+            session="own map",
+        )
+        for widget, key, normal, ok in (
+            ("text_input", "find_own", "p7", lambda at: any("Nearest to p7" in m for m in texts(at, "markdown"))),
+            ("number_input", "own_n", 30, lambda at: "30 of 40 points" in captions(at)),
+            ("number_input", "own_seed", 3, lambda at: "seed 3" in captions(at)),
+        )
+    ),
     Input(TRANSLATE, "text_area", "source", "Der Hund schläft.", lambda at: "dog" in texts(at, "subheader")[0].lower()),
     Input(WHY, "text_area", "why_source", "Der Hund schläft.", lambda at: "ms on this server" in captions(at)),
 ]
@@ -366,7 +566,7 @@ PAGE_SHOWN = {
     TRANSLATE: lambda at: len(at.subheader) > 0,
     WHY: lambda at: "ms on this server" in captions(at),
 }
-ACCEPTABLE_FILES = ("odd Unicode name", "odd Unicode text", "big photo, thin stroke")  # unusual, not broken
+ACCEPTABLE_FILES = ("odd Unicode name", "odd Unicode text", "big photo, thin stroke", "16-bit PNG", "3000x7 strip")
 PAGE_CASES = [pytest.param(i, kind, id=f"{i.page[:-3]}-{i.key}-{kind}") for i in INPUTS for kind in i.bad]
 
 
@@ -404,6 +604,10 @@ def bad_value(inp: Input, kind: str):
     if inp.widget == "file_uploader":
         if inp.page == RESUMES:
             return resume_upload(kind)
+        if inp.page == MAPS:
+            return maps_upload(inp.key, kind)
+        if inp.page == NAMES:
+            return name_list_upload(kind)
         return image_upload(kind, inp.normal[1])
     if inp.widget == "number_input":
         return NUMBER[kind]
@@ -602,6 +806,8 @@ def files(tmp_path_factory):
         "big.png": bomb_png(9_000),
         "huge.txt": ("how to start a startup " * (MB // 23)).encode(),
         "odd.txt": "\n".join((COMBINING, RIGHT_TO_LEFT, EMOJI, TEXT["NUL"])).encode(),
+        "unicode.txt": "\n".join((COMBINING, RIGHT_TO_LEFT, EMOJI)).encode(),  # odd.txt without its NULs
+        "random.bin": np.random.default_rng(0).bytes(20_000),  # fuzzing found verbs that read these as text
         "binary.txt": encode(noisy_picture(64), "PNG")[:3000],
         "short-binary.txt": encode(noisy_picture(64), "PNG")[:300],
         "cut.pdf": one_page_pdf([RESUME])[:180],
@@ -617,13 +823,86 @@ def files(tmp_path_factory):
     for name in ("notes.png", "cut.png", "bomb.png", "big.png"):
         (d / "images" / name).write_bytes(made[name])
     (d / "empty-folder").mkdir()
+    (d / "own").mkdir()  # your own vectors for maps project --vectors: good and bad
+    for which, names in (("vectors", OWN_VECTOR_FILES), ("metadata", OWN_METADATA_FILES)):
+        for kind, name in names.items():
+            (d / "own" / name).write_bytes(own_file(which, kind))
+    (d / "own" / "vectors.tsv").write_bytes(own_vectors())
+    (d / "own" / "metadata.tsv").write_bytes(own_metadata())
+    (d / "lists").mkdir()  # your own list for names train --words, good and bad, and a model trained on it
+    for kind, name in NAME_LIST_FILES.items():
+        (d / "lists" / name).write_bytes(name_list_file(kind))
+    (d / "lists" / "names.txt").write_bytes(NAME_LIST.encode())
+    (d / "lists" / "mixed.txt").write_bytes((NAME_LIST + "x" * 80 + "\nZoë\n\n").encode())  # skipped, unscorable
+    from gallery.names import own
+
+    own.train(own.read_list(NAME_LIST), "bigram", 1).save(d / "name-model")
     (d / "mnist").mkdir()
     (d / "mnist" / "mnist.npz").write_bytes(b"not a zip file")
+    for name, arrays in (  # found by tests/test_fuzz.py: archives that are not MNIST
+        ("mnist-empty", None),
+        ("mnist-no-test", {"x_train": np.zeros((2, 28, 28), np.uint8)}),
+        ("mnist-bad-shape", {k: np.zeros(s, np.uint8) for k, s in NPZ_SHAPES.items()}),
+    ):
+        (d / name).mkdir()
+        buf = io.BytesIO()
+        if arrays is not None:
+            np.savez(buf, **arrays)
+        (d / name / "mnist.npz").write_bytes(buf.getvalue())
     return d
 
 
+NPZ_SHAPES = {"x_train": (1, 28, 28), "y_train": (1,), "x_test": (28, 0), "y_test": (3,)}
 HUGE = TEXT["huge"]
 ODD = [TEXT["odd Unicode"], TEXT["NUL"]]
+
+
+def own_vector_cases(f: Path) -> list[tuple[str, list[str], str]]:
+    """``maps project --vectors``: every bad vectors and metadata file, a bad label, and the flags' mix-ups."""
+    own, out = f / "own", ["--out", str(f / "m.csv")]
+    project = ["maps", "project", "--vectors", str(own / "vectors.tsv")]
+    cases = [
+        (f"maps project vectors {kind}", ["maps", "project", "--vectors", str(own / name), *out], "error")
+        for kind, name in OWN_VECTOR_FILES.items()
+        if kind != "odd Unicode name"
+    ]
+    cases += [
+        (f"maps project metadata {kind}", [*project, "--metadata", str(own / name), "--label", "name", *out], "error")
+        for kind, name in OWN_METADATA_FILES.items()
+        if kind != "odd Unicode text"
+    ]
+    return cases + [
+        (
+            "maps project vectors odd name",
+            ["maps", "project", "--vectors", str(own / "\u202evectors \U0001f642.tsv"), *out],
+            "ok",
+        ),
+        (
+            "maps project metadata odd text",
+            [*project, "--metadata", str(own / "odd-meta.tsv"), "--label", "name", *out],
+            "ok",
+        ),
+        ("maps project vectors missing", ["maps", "project", "--vectors", str(own / "missing.tsv"), *out], "error"),
+        ("maps project vectors a folder", ["maps", "project", "--vectors", str(f / "images"), *out], "error"),
+        ("maps project vectors random bytes", ["maps", "project", "--vectors", str(f / "binary.txt"), *out], "error"),
+        (
+            "maps project unknown label",
+            [*project, "--metadata", str(own / "metadata.tsv"), "--label", "colour", *out],
+            "error",
+        ),
+        ("maps project label without metadata", [*project, "--label", "group", *out], "error"),
+        (
+            "maps project metadata with data",
+            ["maps", "project", "--data", "digits", "--metadata", str(own / "metadata.tsv"), *out],
+            "error",
+        ),
+        ("maps project data and vectors", [*project, "--data", "digits", *out], "error"),
+        ("maps project vectors n zero", [*project, "--n", "0", *out], "error"),
+        ("maps project vectors n huge", [*project, "--n", str(10**12), *out], "ok"),
+        ("maps project vectors dims 4", [*project, "--dims", "4", *out], "error"),
+        ("maps project vectors out is a folder", [*project, "--out", str(f / "images")], "error"),
+        ("maps project vectors t-SNE of 5 points", [*project, "--method", "tsne", "--n", "5", *out], "error"),
+    ]
 
 
 def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
@@ -639,11 +918,13 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ("names sample n huge", ["names", "sample", "-n", str(10**12)], "error"),
         ("names sample temperature nan", ["names", "sample", "--temperature", "nan"], "error"),
         ("names sample temperature inf", ["names", "sample", "--temperature", "inf"], "error"),
+        ("names sample temperature tiny", ["names", "sample", "--temperature", "1e-300", "-n", "2"], "ok"),  # fuzzing
         ("names sample top-k negative", ["names", "sample", "--top-k", "-3"], "error"),
         ("names sample max-len huge", ["names", "sample", "--max-len", str(10**9), "-n", "2"], "ok"),
         ("names sample seed negative", ["names", "sample", "--seed", "-1", "-n", "2"], "ok"),
         ("names sample bad gender", ["names", "sample", "--gender", "robot"], "error"),
         ("names score nothing", ["names", "score", "--gender", "male"], "error"),
+        ("names score model name too long", ["names", "score", "--model", "0" * 300, "ravi"], "error"),  # fuzzing
         ("names score empty and huge", ["names", "score", "--gender", "male", "", HUGE], "ok"),
         ("essays generate empty prompt", ["essays", "generate", "--prompt", "", "--length", "20"], "ok"),
         ("essays generate huge prompt", ["essays", "generate", "--prompt", HUGE, "--length", "20"], "ok"),
@@ -656,7 +937,10 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ("essays score missing file", ["essays", "score", "--file", str(f / "missing.txt")], "error"),
         ("essays score empty file", ["essays", "score", "--file", str(f / "empty")], "error"),
         ("essays score a folder", ["essays", "score", "--file", str(f / "images")], "error"),
-        ("essays score binary", ["essays", "score", "--file", str(f / "binary.txt")], "ok"),
+        ("essays score binary", ["essays", "score", "--file", str(f / "binary.txt")], "error"),
+        ("essays score random bytes", ["essays", "score", "--file", str(f / "random.bin")], "error"),
+        ("essays score latin-1", ["essays", "score", "--file", str(f / "latin1.txt")], "error"),
+        ("essays score odd text", ["essays", "score", "--file", str(f / "unicode.txt")], "ok"),
         ("skills neighbors nothing", ["skills", "neighbors"], "error"),
         ("skills neighbors empty", ["skills", "neighbors", ""], "error"),
         ("skills neighbors huge", ["skills", "neighbors", HUGE], "error"),
@@ -664,8 +948,9 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ("skills neighbors topn huge", ["skills", "neighbors", "php", "--topn", str(10**9)], "error"),
         ("skills neighbors bad backend", ["skills", "neighbors", "php", "--backend", "grep"], "error"),
         ("skills neighbors missing batch", ["skills", "neighbors", "--batch", str(f / "missing.txt")], "error"),
-        ("skills neighbors odd batch", ["skills", "neighbors", "--batch", str(f / "odd.txt")], "ok"),
-        ("skills neighbors binary batch", ["skills", "neighbors", "--batch", str(f / "binary.txt")], "ok"),
+        ("skills neighbors odd batch", ["skills", "neighbors", "--batch", str(f / "unicode.txt")], "ok"),
+        ("skills neighbors NUL batch", ["skills", "neighbors", "--batch", str(f / "odd.txt")], "error"),
+        ("skills neighbors binary batch", ["skills", "neighbors", "--batch", str(f / "binary.txt")], "error"),
         (
             "skills neighbors missing vectors",
             ["skills", "neighbors", "php", "--vectors", str(f / "no.magnitude")],
@@ -740,6 +1025,29 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
             ["digits", "cluster", *(str(f / n) for n in ("missing.png", "empty", "notes.png", "cut.png", "bomb.png"))],
             "ok",
         ),
+        ("digits cluster idec nothing", ["digits", "cluster", "--model", "idec"], "error"),
+        (
+            "digits cluster idec no folder",
+            ["digits", "cluster", "--model", "idec", "--images", str(f / "nope")],
+            "error",
+        ),
+        (
+            "digits cluster idec a file as folder",
+            ["digits", "cluster", "--model", "idec", "--images", str(f / "empty")],
+            "error",
+        ),
+        (
+            "digits cluster idec bad files",
+            ["digits", "cluster", "--model", "idec", *(str(f / n) for n in ("missing.png", "notes.png", "bomb.png"))],
+            # per-file errors in a result; until digits-idec is committed, the one error naming its rebuild command
+            "ok" if (ROOT / "pretrained" / "digits-idec").is_dir() else "error",
+        ),
+        (
+            "digits cluster idec only bad images",
+            ["digits", "cluster", "--model", "idec", "--images", str(f / "images")],
+            "ok" if (ROOT / "pretrained" / "digits-idec").is_dir() else "error",
+        ),
+        ("digits cluster unknown model", ["digits", "cluster", "--model", "kmeans", str(f / "cut.png")], "error"),
         (
             "digits predict bad files",
             [
@@ -754,6 +1062,10 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ),
         ("digits evaluate missing data", ["digits", "evaluate", "--data-dir", str(f / "missing")], "error"),
         ("digits evaluate broken data", ["digits", "evaluate", "--data-dir", str(f / "mnist")], "error"),
+        *(
+            (f"digits evaluate {name}", ["digits", "evaluate", "--data-dir", str(f / name)], "error")
+            for name in ("mnist-empty", "mnist-no-test", "mnist-bad-shape")
+        ),
         ("text classify missing", ["text", "classify", "--file", str(f / "missing.txt")], "error"),
         ("text classify empty", ["text", "classify", "--file", str(f / "empty")], "error"),
         ("text classify binary", ["text", "classify", "--file", str(f / "binary.txt")], "error"),
@@ -779,6 +1091,7 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
             ["maps", "project", "--data", "digits", "--dims", "4", "--out", str(f / "m.csv")],
             "error",
         ),
+        *own_vector_cases(f),
     ]
     cases += [
         ("translate sentence empty", ["translate", "sentence", ""], "error"),
@@ -788,11 +1101,13 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ("translate sentence bad model", ["translate", "sentence", "Danke.", "--model", "oracle"], "error"),
         ("translate file missing", ["translate", "file", "--src", str(f / "missing.txt")], "error"),
         ("translate file empty", ["translate", "file", "--src", str(f / "empty")], "error"),
-        ("translate file binary", ["translate", "file", "--src", str(f / "short-binary.txt")], "ok"),
+        ("translate file binary", ["translate", "file", "--src", str(f / "short-binary.txt")], "error"),
+        ("translate file random bytes", ["translate", "file", "--src", str(f / "random.bin")], "error"),
         ("translate file truncated gz", ["translate", "file", "--src", str(f / "cut.gz")], "error"),
         ("translate file a folder", ["translate", "file", "--src", str(f / "images")], "error"),
-        ("translate file latin-1", ["translate", "file", "--src", str(f / "latin1.txt")], "ok"),
-        ("translate file odd text", ["translate", "file", "--src", str(f / "odd.txt")], "ok"),
+        ("translate file latin-1", ["translate", "file", "--src", str(f / "latin1.txt")], "error"),
+        ("translate file odd text", ["translate", "file", "--src", str(f / "unicode.txt")], "ok"),
+        ("translate file NUL in text", ["translate", "file", "--src", str(f / "odd.txt")], "error"),
         (
             "translate bleu missing ref",
             ["translate", "bleu", "--src", str(f / "german.txt"), "--ref", str(f / "no")],
@@ -803,6 +1118,48 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
             ["translate", "bleu", "--src", str(f / "german.txt"), "--ref", str(f / "one-line.txt")],
             "error",
         ),
+    ]
+    lists, model, out = f / "lists", str(f / "name-model"), str(f / "o")
+    train = lambda words, *extra: ["names", "train", "--words", str(words), "--seconds", "1", *extra]  # noqa: E731
+    score = lambda *extra: ["names", "score", "--model", model, *extra]  # noqa: E731
+    good = lists / "names.txt"
+    cases += [
+        ("names train bigram", train(good, "--model", "bigram", "--out", str(f / "own-bigram")), "ok"),
+        ("names train gru", train(good, "--out", str(f / "own-gru")), "ok"),
+        ("names train over a name model", train(good, "--model", "bigram", "--out", model), "ok"),
+        ("names train long lines skipped", train(lists / "mixed.txt", "--model", "bigram", "--out", out), "ok"),
+        *(
+            (f"names train {kind}", train(lists / name, "--out", out), "ok" if kind in ACCEPTABLE_FILES else "error")
+            for kind, name in NAME_LIST_FILES.items()
+        ),
+        ("names train missing file", train(f / "missing.txt", "--out", out), "error"),
+        ("names train a folder", train(f / "images", "--out", out), "error"),
+        *(
+            (f"names train seconds {v}", [*train(good, "--out", out), "--seconds", v], "error")
+            for v in ("0", "-5", "100000", "nan", "inf", "soon")
+        ),
+        ("names train bad model", train(good, "--model", "lstm", "--out", out), "error"),
+        ("names train out not a model", train(good, "--out", str(f / "images")), "error"),
+        ("names train out is a file", train(good, "--out", str(f / "resume.txt")), "error"),
+        ("names train out empty", train(good, "--out", ""), "error"),
+        ("names train threads zero", train(good, "--out", out, "--threads", "0"), "error"),
+        ("names sample own model", ["names", "sample", "--model", model, "-n", "5", "--prefix", "ka"], "ok"),
+        ("names sample own unknown prefix", ["names", "sample", "--model", model, "--prefix", "Zz"], "error"),
+        ("names sample own huge prefix", ["names", "sample", "--model", model, "--prefix", HUGE], "error"),
+        ("names sample own label", ["names", "sample", "--model", model, "--label", "female"], "error"),
+        ("names sample missing model", ["names", "sample", "--model", str(f / "no-model")], "error"),
+        ("names sample model not a model", ["names", "sample", "--model", str(f / "images")], "error"),
+        ("names sample model is a file", ["names", "sample", "--model", str(f / "resume.txt")], "error"),
+        ("names score own", score("kara", "Zoë", ""), "ok"),
+        ("names score own words", score("--words", str(lists / "mixed.txt")), "ok"),
+        ("names score builtin words", ["names", "score", "--gender", "male", "--words", str(good)], "ok"),
+        ("names score words and names", score("--words", str(good), "ka"), "error"),
+        ("names score words missing", score("--words", str(f / "missing.txt")), "error"),
+        ("names score words binary", score("--words", str(f / "binary.txt")), "error"),
+        ("names score words latin-1", score("--words", str(f / "latin1.txt")), "error"),
+        ("names score words empty", score("--words", str(f / "empty")), "error"),
+        ("names score words huge", score("--words", str(lists / NAME_LIST_FILES["huge file"])), "error"),
+        ("names score words odd", score("--words", str(f / "unicode.txt")), "ok"),
     ]
     for i, odd in enumerate(ODD):
         cases += [
@@ -859,6 +1216,26 @@ def test_cli_exit_code_in_a_real_process(argv, tmp_path):
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert json.loads(done.stdout)["error"]
+
+
+@pytest.mark.parametrize(
+    "verb, name",
+    [
+        (["essays", "score", "--file"], "{}"),
+        (["translate", "file", "--src"], "source file {}"),
+        (["text", "classify", "--file"], "{}"),
+        (["skills", "neighbors", "--batch"], "{}"),
+    ],
+    ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else None,
+)
+@pytest.mark.parametrize("binary", ["random.bin", "binary.txt", "short-binary.txt"])
+def test_binary_files_get_the_one_message(verb, name, binary, files, capsys):
+    """Every verb that reads text refuses a binary file with the same sentence (gallery.textinput)."""
+    from gallery.textinput import binary_message
+
+    path = str(files / binary)
+    code, out, err = run_main([*verb, path], capsys)
+    assert code == 1 and json.loads(out) == {"error": binary_message(name.format(path))}, out
 
 
 def test_every_verb_is_in_the_table():

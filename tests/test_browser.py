@@ -87,6 +87,24 @@ def test_names_look_inside_shows_a_new_name(app):
     assert app.look_inside.split(". ", 1)[-1].startswith("ra"), app.look_inside
 
 
+def test_maps_your_own_vectors_in_chromium(app):
+    """The maps page's source "Your own vectors": upload vectors and metadata, the map appears, search a point."""
+    from tools.browser import operate_own_vectors
+
+    operate_own_vectors(app.page, app.url)
+    app.page.mouse.move(700, 40)
+    app.page.screenshot(path=str(app.shots / "maps_own.png"))
+
+
+def test_names_your_own_list_in_chromium(app):
+    """The names page's tab "Train on your own list": upload a list, train with a live curve, stop, generate."""
+    from tools.browser import operate_own_list
+
+    operate_own_list(app.page, app.url)
+    app.page.mouse.move(700, 40)
+    app.page.screenshot(path=str(app.shots / "names_own.png"))
+
+
 def test_server_log_is_clean(app):
     """Over the whole run (every page opened and operated), no traceback and no warning in the server's log."""
     for name in set(STEPS) - app.operated:  # when run on its own

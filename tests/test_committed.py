@@ -23,6 +23,32 @@ def test_committed_artifact_is_intact(artifact):
     assert not registry.read_json(registry.PRETRAINED / artifact / "card.json")["smoke"]
 
 
+MB = 1_000_000
+
+
+def committed_artifacts() -> list[str]:
+    """Every artifact folder under pretrained/ (a new one, such as digits-idec, is picked up by being there); a
+    trainer's folder in the middle of its atomic rename (``<name>.tmp...``, ``<name>.old``) is not an artifact."""
+    return [n for n in registry.list_artifacts() if ".tmp" not in n and not n.endswith(".old")]
+
+
+@pytest.mark.parametrize("artifact", committed_artifacts())
+def test_every_committed_artifact_is_intact_small_and_rebuildable(artifact):
+    folder = registry.check_artifact(artifact)  # complete, and its weights match the card's sha256
+    card = registry.read_json(folder / "card.json")
+    assert card.get("smoke") is False, "a smoke artifact was committed"
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size < 25 * MB, f"{artifact} is {size / MB:.1f} MB (at most 25 MB an artifact)"
+    # the rebuild command a missing or broken artifact shows runs the trainer that wrote it
+    trainer = registry.rebuild_command(artifact).split()[2]
+    assert card["train_command"].split()[:3] == ["python", "-m", trainer], card["train_command"]
+
+
+def test_all_committed_artifacts_fit_the_budget():
+    size = sum(p.stat().st_size for p in registry.PRETRAINED.rglob("*") if p.is_file())
+    assert size < 250 * MB, f"pretrained/ holds {size / MB:.0f} MB (at most 250 MB)"
+
+
 def test_default_name_model_card_meets_the_floors():
     m = names.load().card["metrics"]
     assert m["test_nll_per_char"] <= 0.85 * m["bigram_test_nll_per_char"]

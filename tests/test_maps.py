@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import time
 import zipfile
 from contextlib import redirect_stdout
@@ -20,10 +21,12 @@ from streamlit.testing.v1 import AppTest
 from gallery import DATA_ROOT, registry
 from gallery.maps import costs as mcosts
 from gallery.maps import data as mdata
+from gallery.maps import own
 from gallery.maps.project import (
     faithfulness,
     kmeans,
     knn_indices,
+    label_agreement,
     neighbours,
     pre_reduce,
     project,
@@ -361,6 +364,220 @@ def test_benchmark_runs_and_its_table_reads():
     row = result["rows"][0]
     assert row["n"] == 300 and row["pca"] < row["tsne"] and row["faithfulness"] >= 0
     assert "| 300 |" in bench.table(result)
+
+
+# ---------------------------------------------------------------- your own vectors
+
+
+def vector_files(X: np.ndarray, words=None) -> dict[str, bytes]:
+    """The same vectors as a Projector TSV, word2vec text, a .npy array and numpy.savetxt's spaces."""
+    words = words or [f"w{i}" for i in range(len(X))]
+    rows = [[repr(float(v)) for v in r] for r in X]
+    npy, txt = io.BytesIO(), io.BytesIO()
+    np.save(npy, X)
+    np.savetxt(txt, X)
+    return {
+        "vectors.tsv": "".join("\t".join(r) + "\n" for r in rows).encode(),
+        "vectors.txt": (
+            f"{len(X)} {X.shape[1]}\n" + "".join(f"{w} {' '.join(r)}\n" for w, r in zip(words, rows))
+        ).encode(),
+        "vectors.npy": npy.getvalue(),
+        "savetxt.txt": txt.getvalue(),
+    }
+
+
+def own_metadata(y) -> bytes:
+    return ("name\tgroup\tx\n" + "".join(f"p{i}\tg{c}\t{i % 3}\n" for i, c in enumerate(y))).encode()
+
+
+def test_tsv_word2vec_and_npy_give_the_same_map(tmp_path):
+    X, y = blobs(120, dim=16)
+    files = vector_files(X)
+    parsed = {name: own.parse(raw, name) for name, raw in files.items()}
+    assert {d.format for d in parsed.values()} == {"tsv", "word2vec", "npy"}
+    for d in parsed.values():
+        np.testing.assert_array_equal(d.features, X)  # float32 in, the same float32 out
+    assert parsed["vectors.txt"].columns["word"][:2] == ["w0", "w1"] and not parsed["vectors.npy"].columns
+    maps = {}
+    for name, raw in files.items():
+        (tmp_path / name).write_bytes(raw)
+        out = tmp_path / f"{name}.csv"
+        code, res = run_cli("--vectors", str(tmp_path / name), "--dims", "3", "--out", str(out), root=1)
+        assert code == 0 and res["points"] == 120 and res["dims_in"] == 16, res
+        maps[name] = (
+            res["trustworthiness"],
+            [(r["x"], r["y"], r["z"]) for r in csv.DictReader(open(out, encoding="utf-8"))],
+        )
+    assert len({str(m) for m in maps.values()}) == 1  # the same map and the same faithfulness, whatever the format
+    tsne = [project(d.features, "tsne", 2, iterations=250).coords for d in parsed.values()]
+    assert all(np.array_equal(tsne[0], t) for t in tsne[1:])
+
+
+def test_own_metadata_names_colours_and_csv():
+    X, y = blobs(30, dim=5)
+    one = own.parse(vector_files(X)["vectors.tsv"], "v.tsv", "".join(f"g{c}\n" for c in y).encode(), "m.tsv")
+    assert list(one.columns) == ["label"] and one.ids()[0] == "g0 (row 1)"  # repeated names carry their row
+    many = own.parse(vector_files(X)["vectors.txt"], "v.txt", own_metadata(y), "m.tsv")
+    assert list(many.columns) == ["word", "name", "group", "x"] and many.ids("name")[:2] == ["p0", "p1"]
+    shown = many.map_data("name", np.array([3, 7]))
+    assert shown.ids == ["p3", "p7"] and shown.find("p7") == [1] and shown.labels["group"] == ["g3", "g3"]
+    coords = np.arange(60, dtype=np.float32).reshape(30, 2)
+    text = own.to_csv(many, coords, np.arange(30), "group")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == ["word", "name", "label", "x (metadata)", "x", "y"] and rows[4]["label"] == f"g{y[4]}"
+    sample = list(csv.DictReader(io.StringIO(own.to_csv(many, coords[:2], np.array([5, 9])))))
+    assert [r["index"] for r in sample] == ["5", "9"] and sample[1]["name"] == "p9" and sample[1]["y"] == "3"
+    with pytest.raises(own.BadInput, match="no column 'colour'; the columns are: word, name, group, x"):
+        many.check_label("colour")
+
+
+@pytest.mark.parametrize(
+    "name, raw, words",
+    [
+        ("ragged.tsv", b"1\t2\t3\n4\t5\t6\n7\t8\n" + b"1\t1\t1\n" * 3, "line 3 has 2 numbers, line 1 has 3"),
+        ("text.tsv", b"1\t2\n3\t4\n5\tfive\n6\t7\n8\t9\n", "line 3, column 2: 'five' is not a number"),
+        ("header.tsv", b"a\tb\n1\t2\n3\t4\n5\t6\n7\t8\n9\t0\n", "no header row"),
+        ("nan.tsv", b"1\t2\n3\t4\n5\t6\n7\tnan\n8\t9\n", "line 4, column 2 is NaN"),
+        ("inf.tsv", b"1\t2\n3\t4\n5\t6\n7\t8\n-inf\t9\n", "line 5, column 1 is infinity"),
+        ("big.tsv", b"1\t2\n3\t4\n5\t6\n7\t8\n1e39\t9\n", "line 5: a number beyond float32"),
+        ("gap.tsv", b"1\t2\n\n3\t4\n5\t6\n7\t8\n8\t9\n", "line 2 is empty"),
+        ("one.tsv", b"1\t2\t3\n", "a single point"),
+        ("same.tsv", b"1\t2\n" * 6, "the same vector"),
+        ("wide.tsv", ("\t".join(["1"] * 2049) + "\n").encode() * 5, "2,049 dimensions; the limit is 2,048"),
+        ("many.tsv", b"1\n2\n" * 10_001, "20,002 points; the limit is 20,000"),
+        ("latin.tsv", "1\t2\n3\t4\nGr\xfc\xdfe\n".encode("latin-1"), "not UTF-8 text: line 3"),
+        ("nul.tsv", b"1\t2\n\x00\x00", "nul.tsv does not look like text (it has binary bytes)"),
+        ("w2v.txt", b"6 2\na 1 2\nb 3 4\nc 5\nd 7 8\ne 9 0\nf 1 1\n", "line 4 has 1 numbers after its word"),
+        ("w2v-count.txt", b"7 2\na 1 2\nb 3 4\nc 5 6\nd 7 8\ne 9 0\nf 1 1\n", "says 7 words, but 6 lines"),
+        ("w2v.bin", b"6 2\nthe " + np.ones(2, np.float32).tobytes() * 6, "binary word2vec file"),
+        ("obj.npy", None, "Python objects"),
+        ("nan.npy", None, "row 3 (counting from 1) holds NaN"),
+        ("flat.npy", None, "shape (10,)"),
+        ("cut.npy", None, "truncated"),
+        ("fake.npy", b"1\t2\n", "not a .npy file"),
+    ],
+)
+def test_bad_vectors_say_what_and_where(name, raw, words):
+    def npy(a, **kw):
+        buf = io.BytesIO()
+        np.save(buf, a, **kw)
+        return buf.getvalue()
+
+    if raw is None:
+        X = np.arange(24, dtype=np.float64).reshape(6, 4)
+        X[2, 1] = np.nan
+        raw = {
+            "obj.npy": lambda: npy(np.array([{"a": 1}] * 6, dtype=object), allow_pickle=True),
+            "nan.npy": lambda: npy(X),
+            "flat.npy": lambda: npy(np.arange(10.0)),
+            "cut.npy": lambda: npy(np.ones((50, 8)))[:400],
+        }[name]()
+    with pytest.raises(own.BadInput, match=re.escape(words)):
+        own.read_vectors(raw, name)
+
+
+def test_bad_metadata_says_what_and_where():
+    vectors = own.parse(b"1\t2\n3\t4\n5\t6\n7\t8\n9\t1\n", "v.tsv")
+    for meta, words in [
+        (b"a\nb\nc\n", "3 rows, but the vectors have 5 points"),
+        (b"label\na\nb\nc\nd\ne\n", "drop the first line"),
+        (b"k\tv\na\t1\nb\t2\nc\nd\t4\ne\t5\n", "line 4 has 1 cells, its header 2"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"\n\n", "is empty"),
+    ]:
+        with pytest.raises(own.BadInput, match=re.escape(words)):
+            own.parse(b"1\t2\n3\t4\n5\t6\n7\t8\n9\t1\n", "v.tsv", meta, "m.tsv")
+    assert len(vectors) == 5
+
+
+def test_cosine_neighbours_and_label_agreement():
+    from sklearn.neighbors import NearestNeighbors
+
+    X, y = blobs(200, dim=12, seed=4)
+    nn = NearestNeighbors(n_neighbors=11, metric="cosine", algorithm="brute").fit(X)
+    dist, idx = nn.kneighbors(X[[5]])
+    got, d = neighbours(X, 5, 10, metric="cosine")
+    np.testing.assert_array_equal(got, idx[0, 1:])
+    np.testing.assert_allclose(d, dist[0, 1:], atol=1e-6)
+    with pytest.raises(ValueError, match="metric"):
+        neighbours(X, 5, metric="manhattan")
+    Y = project(X, "pca", 2).coords
+    f = faithfulness(X, Y, labels=y, keep_neighbours=True)
+    assert f["label_agreement_original"] > 0.95 and f["label_agreement_chance"] == pytest.approx(0.25)
+    assert f["trustworthiness"] == faithfulness(X, Y)["trustworthiness"]  # labels change nothing else
+    again = label_agreement(y, *f["neighbours"])
+    assert again["label_agreement"] == f["label_agreement"]
+    rows, high, low = f["neighbours"]
+    assert np.mean(y[low] == y[rows][:, None]) == pytest.approx(f["label_agreement"])
+
+
+def test_cli_maps_your_own_vectors(tmp_path):
+    X, y = blobs(150, dim=20)
+    (tmp_path / "v.tsv").write_bytes(vector_files(X)["vectors.tsv"])
+    (tmp_path / "m.tsv").write_bytes(own_metadata(y))
+    out = tmp_path / "map.csv"
+    args = ["--vectors", str(tmp_path / "v.tsv"), "--metadata", str(tmp_path / "m.tsv"), "--out", str(out)]
+    code, res = run_cli(*args, "--label", "group", "--method", "pca", "--dims", "3", root=1)
+    assert code == 0 and {"points", "dims_in", "trustworthiness", "knn_overlap", "label_agreement"} <= set(res)
+    assert res["points"] == 150 and res["dims_in"] == 20 and res["label_agreement"] > 0.9
+    coords = project(X, "pca", 3).coords
+    f = faithfulness(X, coords, labels=y)  # the numbers the built-in sources get for the same points
+    assert res["trustworthiness"] == round(f["trustworthiness"], 4) and res["knn_overlap"] == round(f["knn_overlap"], 4)
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert list(rows[0]) == ["name", "label", "x (metadata)", "x", "y", "z"] and [r["name"] for r in rows[:2]] == [
+        "p0",
+        "p1",
+    ]
+    code, res = run_cli(*args, "--n", "40", "--seed", "3", root=1)
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    assert code == 0 and res["points"] == 40 and "label_agreement" not in res and len(rows) == 40
+    assert list(rows[0])[:2] == ["index", "name"] and all(r["name"] == f"p{r['index']}" for r in rows)
+    assert [int(r["index"]) for r in rows] == sorted(int(r["index"]) for r in rows)  # the file's order
+    for extra, words in [
+        (["--label", "colour"], "no column 'colour'"),
+        (["--method", "tsne", "--n", "0"], "at least 1"),
+    ]:
+        code, res = run_cli(*args, *extra, root=1)
+        assert code == 1 and words in res["error"], res
+    code, res = run_cli("--data", "digits", "--label", "x", "--out", str(out), root=1)
+    assert code == 1 and "go with --vectors" in res["error"]
+
+
+def test_page_maps_your_own_vectors(monkeypatch, tmp_path):
+    """Upload vectors and metadata, map them (PCA at once, t-SNE on the button), search a name, colour, download;
+    a bad file is explained. No built-in map exists here: the own source works without them."""
+    monkeypatch.setattr(registry, "PRETRAINED", tmp_path)
+    st.cache_resource.clear()
+    X, y = blobs(120, dim=16)
+    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at.selectbox(key="dataset").set_value("own").run()
+    assert not at.exception and "Upload your vectors" in at.info[0].value
+    at.file_uploader(key="own_vectors").set_value(("v.txt", vector_files(X)["vectors.txt"], "text/plain")).run()
+    assert not at.exception, at.exception
+    assert [m.label for m in at.metric] == ["Trustworthiness", "10-NN kept"]  # PCA, right away
+    assert any("120 points x 16 dimensions (word2vec text)" in c.value for c in at.caption)
+    at.file_uploader(key="own_metadata").set_value(("m.tsv", own_metadata(y), "text/plain")).run()
+    assert not at.exception, at.exception
+    assert "10-NN same group" in [m.label for m in at.metric]  # coloured by its first few-valued column
+    next(s for s in at.selectbox if s.label == "Names from").set_value("name").run()
+    at.text_input(key="find_own").set_value("p17").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    assert table.columns.tolist() == ["point", "distance", "near on map"] and len(table) == 10
+    assert all(int(p[1:]) % 4 == 17 % 4 for p in table["point"])  # its nearest are in its own blob
+    assert any("Nearest to p17" in m.value for m in at.markdown)
+    at.radio(key="own_distance").set_value("euclidean").run()
+    assert at.dataframe[0].value["point"].tolist() == [f"p{i}" for i in neighbours(X, 17)[0]]
+    assert len(at.get("download_button")) == 1
+    at.button_group(key="own_method").set_value("tsne").run()
+    assert any("Press **Map these vectors**" in i.value for i in at.info)
+    at.slider(key="own_iterations").set_value(250).run()
+    at.button(key="own_compute").click().run()
+    assert not at.exception, at.exception
+    assert any("t-SNE map: 2-D, 120 of 120 points" in c.value for c in at.caption)
+    at.file_uploader(key="own_vectors").set_value(("v.tsv", b"1\t2\n3\tx\n" * 3, "text/plain")).run()
+    assert not at.exception and "v.tsv, line 2, column 2: 'x' is not a number" in at.error[-1].value
+    st.cache_resource.clear()
 
 
 # ---------------------------------------------------------------- committed artifacts

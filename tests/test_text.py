@@ -187,13 +187,15 @@ def test_leaderboard_is_reproducible_with_a_seed(resume_dir, monkeypatch):
 def test_upload_handling():
     good = "Payroll, recruitment and onboarding of employees; appraisal cycles."
     assert resumes.read_upload("cv.txt", good.encode()) == good
-    assert "Naïve" in resumes.read_upload("cv.txt", ("Naïve " + good).encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8 text: line 2"):  # the one text reader: UTF-8 or refused
+        resumes.read_upload("cv.txt", ("Skills\nNaïve " + good).encode("latin-1"))
+    assert "Naïve" in resumes.read_upload("cv.txt", ("Naïve " + good).encode("utf-8-sig"))
     pdf = resumes.read_upload("cv.pdf", one_page_pdf(["Civil engineer (site work)", "AutoCAD concrete estimation"]))
     assert "Civil engineer (site work)" in pdf and "AutoCAD concrete estimation" in pdf
     cases = [
         ("cv.txt", b"", "empty"),
         ("cv.txt", b"x" * (resumes.MAX_UPLOAD_BYTES + 1), "limit"),
-        ("cv.txt", bytes(range(256)) * 4, "binary"),
+        ("cv.txt", bytes(range(256)) * 4, "does not look like text \\(it has binary bytes\\)"),
         ("cv.txt", ("word " * (resumes.MAX_CHARS // 4)).encode(), "characters long"),
         ("cv.txt", b"   \n\t ", "empty"),
         ("cv.txt", b"hello world 12345", "Too few words"),

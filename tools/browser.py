@@ -258,6 +258,60 @@ def check_names(page, before):
     wait_until_idle(page)
 
 
+# ---- names, your own list: open the tab, upload a list, train a GRU on a 10 s budget, stop it once the live curve
+# shows, then generate names starting with "ka". Not a row of STEPS (the page's row is "names"): tests/test_browser.py
+# runs it on its own, with operate_own_list.
+
+OWN_LIST = "".join(f"{a}{b}{c}\n" for a in ("ka", "mi", "to", "re", "su", "la") for b in ("ra", "lo", "ne", "vi", "so")
+                   for c in ("", "n", "a"))  # fmt: skip
+
+
+def act_names_own(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Train on your own list").click()
+    uploader = widget(page, "stFileUploader", "... or a text file (UTF-8, up to 5 MB and 200,000 lines)")
+    expect(uploader).to_be_visible(timeout=TIMEOUT)
+    uploader.locator("input[type='file']").set_input_files(
+        files=[{"name": "syllables.txt", "mimeType": "text/plain", "buffer": OWN_LIST.encode()}]
+    )
+    expect(page.get_by_text(re.compile(r"From the file syllables\.txt: 90 lines"))).to_be_visible(timeout=TIMEOUT)
+    budget = widget(page, "stSlider", "Time budget (seconds)").get_by_role("slider")
+    budget.focus()
+    budget.press("Home")  # 10 s, the shortest
+    expect(budget).to_have_value("10", timeout=TIMEOUT)
+    settle(page)
+    page.locator(MAIN).get_by_role("button", name="Train", exact=True).click()
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    expect_chart_text(chart, lambda t: t == "validation")  # the live curve, drawn while it trains
+    page.locator(MAIN).get_by_role("button", name="Stop", exact=True).first.click()
+    expect(page.get_by_text("Training stopped early by you", exact=False)).to_be_visible(timeout=TIMEOUT)
+    widget(page, "stTextInput", "Starts with").locator("input").fill("ka")
+    page.locator(f"{MAIN} [data-testid='stFormSubmitButton'] button").click()
+
+
+def check_names_own(page, _):
+    from playwright.sync_api import expect
+
+    frame = page.locator(f"{MAIN} [data-testid='stDataFrame']").first
+    poll(
+        lambda: table_rows(frame),
+        lambda rows: len(rows) >= 10 and all(r[0].startswith("ka") for r in rows),  # the grid draws what fits
+        what="a table of names starting with 'ka'",
+    )
+    expect(page.get_by_role("button", name="Download the model (.zip)")).to_be_visible(timeout=TIMEOUT)
+
+
+def operate_own_list(page, url: str) -> None:
+    """The names page's "Train on your own list" tab, operated like the pages in STEPS."""
+    open_page(page, f"{url}/{STEPS['names'].path}")
+    arm(page)
+    act_names_own(page)
+    check_names_own(page, None)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=TIMEOUT)
+    assert not exception_shown(page), "exception shown on the names page's own-list tab"
+
+
 # ---- essays: a new opening; the continuation streams in, growing over several updates
 
 
@@ -479,6 +533,73 @@ def check_maps(page, _):
     chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
     expect_chart_text(chart, lambda t: t.startswith("PC1 ("))
     expect(page.get_by_text(re.compile(r"PCA map, precomputed"))).to_be_visible(timeout=TIMEOUT)
+
+
+# ---- maps, your own vectors: upload a Projector TSV and its metadata, the PCA map appears coloured by group;
+# search a point and its nearest neighbours (original space) are listed. Not a row of STEPS (the page's row is
+# "maps"): tests/test_browser.py runs it on its own, with operate_own_vectors.
+
+OWN_VECTORS_LABEL = "Vectors: a Projector TSV, word2vec text or a .npy array"
+OWN_METADATA_LABEL = "Metadata (optional): a TSV with one row per point"
+
+
+def own_vector_files(n: int = 80, dims: int = 8) -> tuple[bytes, bytes]:
+    """A Projector TSV of ``n`` points in four groups, and its metadata TSV (name, group)."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = 4 * rng.standard_normal((4, dims))[np.arange(n) % 4] + rng.standard_normal((n, dims))
+    vectors = "".join("\t".join(f"{v:.4f}" for v in row) + "\n" for row in X).encode()
+    metadata = ("name\tgroup\n" + "".join(f"p{i}\tg{i % 4}\n" for i in range(n))).encode()
+    return vectors, metadata
+
+
+def act_maps_own(page):
+    from playwright.sync_api import expect
+
+    widget(page, "stSelectbox", "Data set").locator("input").click()
+    page.get_by_role("option", name="Your own vectors", exact=True).click()
+    wait_until_idle(page)
+    vectors, metadata = own_vector_files()
+    for label, name, content in (
+        (OWN_VECTORS_LABEL, "vectors.tsv", vectors),
+        (OWN_METADATA_LABEL, "meta.tsv", metadata),
+    ):
+        uploader = widget(page, "stFileUploader", label)
+        expect(uploader).to_be_visible(timeout=TIMEOUT)
+        uploader.locator("input[type='file']").set_input_files(
+            files=[{"name": name, "mimeType": "text/tab-separated-values", "buffer": content}]
+        )
+        expect(uploader.get_by_text(name)).to_be_visible(timeout=TIMEOUT)
+        wait_until_idle(page)
+    expect(page.locator(f"{MAIN} [data-testid='stMetric']").filter(has_text="10-NN same group")).to_be_visible(
+        timeout=TIMEOUT
+    )
+    box = widget(page, "stTextInput", "Find a point").locator("input")
+    box.fill("p7")
+    box.press("Enter")
+
+
+def check_maps_own(page, _):
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text("Nearest to p7", exact=False)).to_be_visible(timeout=TIMEOUT)
+    frame = page.locator(f"{MAIN} [data-testid='stDataFrame']").first
+    rows = poll(lambda: table_rows(frame), lambda rows: len(rows) == 10, what="the 10 nearest neighbours of p7")
+    assert all(int(r[0][1:]) % 4 == 3 for r in rows), rows  # p7's neighbours are in its own group (g3)
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    texts = expect_chart_text(chart, lambda t: t.startswith("PC1 ("))
+    assert {"g0", "g3", "p7"} <= set(texts), texts  # the legend: the groups, and the searched point
+
+
+def operate_own_vectors(page, url: str) -> None:
+    """The maps page's own-vectors source, operated like the pages in STEPS."""
+    open_page(page, f"{url}/{STEPS['maps'].path}")
+    arm(page)
+    act_maps_own(page)
+    check_maps_own(page, None)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=TIMEOUT)
+    assert not exception_shown(page), "exception shown on the maps page with your own vectors"
 
 
 # ---- attention heatmaps: translate a German sentence; the English appears and the heatmap links its words

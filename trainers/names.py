@@ -23,7 +23,7 @@ from tqdm import tqdm
 from gallery import charmodel, training
 from gallery.names import data
 from gallery.names import model as names_model
-from gallery.names.model import GENDERS, VOCAB, Bigram, NameModel
+from gallery.names.model import GENDERS, VOCAB, Bigram, NameModel, mean_nll
 from gallery.registry import save_artifact
 
 LICENCE = {
@@ -68,13 +68,7 @@ def load_splits(args):
 
 def fit_bigram(splits) -> tuple[Bigram, float]:
     """Choose the add-alpha smoothing on validation, then fit on train."""
-    best = None
-    for alpha in (0.01, 0.03, 0.1, 0.3, 1.0):
-        net = Bigram.fit(splits["train"], alpha)
-        val = mean_nll(net, splits["val"])
-        if best is None or val < best[1]:
-            best = (net, val, alpha)
-    return best[0], best[2]
+    return names_model.fit_bigram(splits["train"], splits["val"])
 
 
 def objective(net, pairs, gender_weight: float) -> torch.Tensor:
@@ -90,13 +84,6 @@ def objective(net, pairs, gender_weight: float) -> torch.Tensor:
         other, _ = names_model.nll_per_name(net, names, [GENDERS[1 - GENDERS.index(g)] for g in genders])
         loss = loss + gender_weight * F.softplus(nll - other).mean()
     return loss
-
-
-@torch.no_grad()
-def mean_nll(net, pairs) -> float:
-    """Nats per character over a split (end steps counted)."""
-    nll, steps = names_model.nll_per_name(net, [n for n, _ in pairs], [g for _, g in pairs])
-    return (nll.sum() / steps.sum()).item()
 
 
 def train_rnn(args, splits, device, ckpt_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from gallery.digits import models
 
-CLUSTERERS = ("dec", "n2d")
+CLUSTERERS = ("dec", "idec", "n2d")  # artifacts digits-<kind>
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 
 
@@ -38,13 +38,16 @@ def cmd_predict(args):
 
 
 def load_clusterer(kind: str):
+    """The clusterer of artifact ``digits-<kind>``: N2D's, or DEC's and IDEC's (one tensor layout, one loader)."""
+    if kind not in CLUSTERERS:
+        raise ValueError(f"unknown clusterer {kind!r}: choose one of {', '.join(CLUSTERERS)}")
     if kind == "n2d":
         from gallery.digits import n2d
 
         return n2d.load("digits-n2d")
     from gallery.digits import cluster
 
-    return cluster.load("digits-dec")
+    return cluster.load(f"digits-{kind}")
 
 
 def image_files(args) -> list[str]:
@@ -80,14 +83,38 @@ def cmd_cluster(args):
     return rows
 
 
-def cmd_evaluate(args):
+def read_test_set(data_dir):
+    """MNIST's test images (N, 28, 28) and labels (N,) from ``data_dir``; a missing, broken or misshapen archive is a
+    ValueError that says so."""
+    import zipfile
+
     from gallery.digits import data
 
+    path = data.npz_path(data_dir)
     try:
-        mnist = data.load(args.data_dir)
+        mnist = data.load(data_dir)
     except FileNotFoundError as err:
         raise ValueError(f"{err.filename} not found: pass --data-dir with your copy of mnist.npz") from err
-    x, y = data.to_tensor(mnist["x_test"]), mnist["y_test"]
+    except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as err:  # not an archive, or a key missing
+        raise ValueError(f"{path} is not a readable MNIST archive ({err})") from None
+    x, y = mnist["x_test"], mnist["y_test"]
+    if not (
+        x.ndim == 3
+        and x.shape[1:] == (28, 28)
+        and len(x) > 0
+        and y.shape == (len(x),)
+        and x.dtype.kind in "biuf"
+        and y.dtype.kind in "biu"
+    ):
+        raise ValueError(
+            f"{path}: x_test must hold N images of 28x28 and y_test N integer labels "
+            f"(found {x.dtype} {x.shape} and {y.dtype} {y.shape})"
+        )
+    return data.to_tensor(x), y
+
+
+def cmd_evaluate(args):
+    x, y = read_test_set(args.data_dir)
     rows = []
     for kind in args.models or models.CLASSIFIERS:
         net, card = models.load(kind)
@@ -115,7 +142,12 @@ def register(demos) -> None:
         help="which unsupervised cluster each picture of a digit falls in, and how sure (no labels were learned; "
         "'digit' is the digit the cluster was matched to when it was scored)",
     )
-    c.add_argument("--model", choices=CLUSTERERS, default="n2d")
+    c.add_argument(
+        "--model",
+        choices=CLUSTERERS,
+        default="n2d",
+        help="n2d (UMAP + mixture on the autoencoder's codes), dec, or idec (DEC that keeps its decoder)",
+    )
     c.add_argument("--images", type=Path, default=None, metavar="DIR", help="every image in this folder")
     c.add_argument("files", nargs="*", metavar="IMAGE")
     c.set_defaults(run=cmd_cluster)

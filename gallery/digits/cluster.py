@@ -2,7 +2,9 @@
 
 DEC (Xie, Girshick and Farhadi, 2016) keeps the encoder and KMeans' centres, measures soft assignments
 with a Student t kernel, and sharpens them by minimising KL(P || Q) against a target distribution P that
-squares and renormalises Q (favouring confident assignments and balancing cluster sizes).
+squares and renormalises Q (favouring confident assignments and balancing cluster sizes). IDEC (Guo et al.
+2017) keeps the decoder too and adds the reconstruction error to the loss, so that sharpening the clusters
+cannot wreck the local structure of the codes.
 """
 
 from __future__ import annotations
@@ -54,6 +56,17 @@ def target_distribution(q: torch.Tensor) -> torch.Tensor:
     return weight / weight.sum(1, keepdim=True)
 
 
+def clustering_loss(q, p, x=None, x_rec=None, gamma: float = 0.1) -> torch.Tensor:
+    """DEC's KL(P || Q) (batch mean); with a reconstruction, IDEC's MSE(x_rec, x) + gamma * KL(P || Q).
+
+    q, p: (B, K) soft assignments and targets; x, x_rec: (B, 784) images and their reconstructions.
+    """
+    kl = torch.nn.functional.kl_div(q.log(), p, reduction="batchmean")
+    if x_rec is None:
+        return kl
+    return torch.nn.functional.mse_loss(x_rec, x) + gamma * kl
+
+
 def cluster_accuracy(y_true, y_pred) -> float:
     """Accuracy under the best one-to-one matching of clusters to labels (Hungarian algorithm)."""
     from scipy.optimize import linear_sum_assignment
@@ -99,7 +112,11 @@ def encode(ae: AutoEncoder, x, batch: int = 4096) -> torch.Tensor:
 
 
 class Clusterer:
-    """The trained autoencoder and DEC centres, as the page and the command line use them."""
+    """The trained autoencoder and DEC's (or IDEC's) encoder and centres, as the page and the command line use them.
+
+    For DEC, ``ae`` is the pretrained autoencoder and ``dec`` the fine-tuned encoder under its decoder; for IDEC
+    (artifact ``digits-idec``, the same tensor layout) ``ae`` is the autoencoder IDEC trained, and ``dec`` its encoder.
+    """
 
     def __init__(self, ae: AutoEncoder, dec: AutoEncoder, centres, mapping: np.ndarray, card: dict, extras: dict):
         self.ae, self.dec, self.centres = ae.eval(), dec.eval(), centres

@@ -39,7 +39,17 @@ def load_image(source) -> Image.Image:
         img.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as err:
         raise ValueError(f"not a readable image ({type(err).__name__}): use a PNG, JPEG, BMP or GIF file") from err
+    if img.mode in ("I", "F") or img.mode.startswith("I;16"):
+        img = eight_bit(img)
     return img
+
+
+def eight_bit(img: Image.Image) -> Image.Image:
+    """A 16-bit, 32-bit or float greyscale picture as 8-bit grey ("L"), scaled rather than clipped: PIL's own
+    conversion clips at 255, and Streamlit cannot show such a picture at all."""
+    arr = np.nan_to_num(np.asarray(img, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    top = 65535.0 if img.mode.startswith("I;16") else max(255.0, float(arr.max(initial=0.0)))
+    return Image.fromarray((np.clip(arr, 0, top) / top * 255).round().astype(np.uint8), "L")
 
 
 def ink_map(image) -> np.ndarray:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
+from gallery import textinput
 from gallery.essays import model
+
+MAX_SCORE_BYTES = 3_000_000  # about all of Paul Graham's essays
 
 
 def cmd_generate(args):
@@ -24,10 +26,7 @@ def cmd_generate(args):
 
 
 def cmd_score(args):
-    try:
-        text = Path(args.file).read_text(encoding="utf-8", errors="replace")
-    except OSError as err:
-        raise ValueError(f"cannot read {args.file}: {err.strerror}") from err
+    text = textinput.read_file(args.file, MAX_SCORE_BYTES)  # binary, not UTF-8, empty or huge: refused
     return model.score(model.load(), text)
 
 

@@ -162,11 +162,29 @@ def _sq_distances(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.maximum(d, 0.0)
 
 
-def neighbours(X: np.ndarray, i: int, k: int = K_NEIGHBOURS) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` nearest rows to row ``i`` in the original space, itself excluded (exact): (indices, distances)."""
+METRICS = ("euclidean", "cosine")
+
+
+def neighbours(
+    X: np.ndarray, i: int, k: int = K_NEIGHBOURS, metric: str = "euclidean"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest rows to row ``i`` in the original space, itself excluded (exact): (indices, distances).
+
+    ``metric="cosine"``: the distance is 1 - cos(angle) (a zero vector is at distance 1 from everything).
+    """
     if not 0 <= i < len(X):
         raise ValueError(f"point {i} is out of range (0-{len(X) - 1})")
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
     k = min(k, len(X) - 1)
+    if metric == "cosine":
+        X = np.asarray(X, dtype=np.float64)
+        norms = np.linalg.norm(X, axis=1)
+        unit = X / np.where(norms > 0, norms, 1.0)[:, None]
+        d = 1.0 - unit @ unit[i]
+        d[i] = np.inf
+        order = np.argsort(d, kind="stable")[:k]
+        return order, np.clip(d[order], 0.0, 2.0)
     d = _sq_distances(X, np.array([i]))[0]
     d[i] = np.inf
     order = np.argsort(d, kind="stable")[:k]
@@ -227,11 +245,22 @@ def _trust(penalty: float, n: int, N: int, k: int) -> float:
     return 1.0 - 2.0 / (n * k * (2.0 * N - 3.0 * k - 1.0)) * penalty
 
 
-def faithfulness(X: np.ndarray, Y: np.ndarray, k: int = K_NEIGHBOURS, sample: int = 3000, seed: int = 0) -> dict:
+def faithfulness(
+    X: np.ndarray,
+    Y: np.ndarray,
+    k: int = K_NEIGHBOURS,
+    sample: int = 3000,
+    seed: int = 0,
+    labels=None,
+    keep_neighbours: bool = False,
+) -> dict:
     """How well a map keeps neighbourhoods: trustworthiness and the mean fraction of k-NN kept.
 
     Up to ``sample`` points, sklearn.manifold.trustworthiness itself; beyond, the same sum over a random
     sample of points (each still ranked against all N points), which keeps memory at sample x N.
+    ``labels`` (one per row): also the k-NN label agreement (``label_agreement``). ``keep_neighbours``: also the
+    measured rows and their k-NN in X and in Y (``neighbours``: (rows, knn_original, knn_map)), from which
+    ``label_agreement`` gives the agreement of any labelling later without another pass over X.
     """
     N = len(X)
     if len(Y) != N:
@@ -248,7 +277,28 @@ def faithfulness(X: np.ndarray, Y: np.ndarray, k: int = K_NEIGHBOURS, sample: in
     else:
         trust = _trust(penalty, len(rows), N, k)
     overlap = float(np.mean([len(set(a) & set(b)) / k for a, b in zip(high, low, strict=True)]))
-    return {"trustworthiness": trust, "knn_overlap": overlap, "k": k, "points_measured": len(rows)}
+    out = {"trustworthiness": trust, "knn_overlap": overlap, "k": k, "points_measured": len(rows)}
+    if labels is not None:
+        out |= label_agreement(labels, rows, high, low)
+    if keep_neighbours:
+        out["neighbours"] = (rows, high, low)
+    return out
+
+
+def label_agreement(labels, rows: np.ndarray, knn_original: np.ndarray, knn_map: np.ndarray) -> dict:
+    """The mean share of a point's k nearest neighbours on the map that carry its label (``label_agreement``), the
+    same in the original space (``label_agreement_original``, what a perfect map would keep) and by chance (two
+    points drawn at random: the sum of the squared label shares, ``label_agreement_chance``)."""
+    labels = np.asarray(labels)
+    if len(labels) <= max(int(np.max(rows)), int(np.max(knn_original)), int(np.max(knn_map))):
+        raise ValueError("there must be one label per point")
+    own = labels[rows][:, None]
+    shares = np.unique(labels, return_counts=True)[1] / len(labels)
+    return {
+        "label_agreement": float(np.mean(labels[knn_map] == own)),
+        "label_agreement_original": float(np.mean(labels[knn_original] == own)),
+        "label_agreement_chance": float(np.sum(shares**2)),
+    }
 
 
 # ---------------------------------------------------------------------------------------------- clusters

@@ -13,11 +13,13 @@ import json
 import sys
 from pathlib import Path
 
+from gallery import textinput
 from gallery.skills import search
 from gallery.skills.model import MODELS, load, load_magnitude
 from gallery.skills.vectors import UnknownSkill
 
 MAX_TOPN = 1000
+MAX_BATCH_BYTES = 1_000_000  # a batch file of queries, one per line
 
 
 class Exit(Exception):
@@ -62,10 +64,7 @@ def cmd_neighbors(args):
 
 
 def batch(model, backend, path: Path, topn: int) -> dict:
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as err:
-        raise ValueError(f"cannot read {path}: {err.strerror}") from err
+    lines = textinput.read_file(path, MAX_BATCH_BYTES).splitlines()  # binary, not UTF-8, empty or huge: refused
     out = {}
     for line in filter(str.strip, lines):
         skills = [s.strip() for s in line.split(",") if s.strip()]

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from gallery import textinput
 from gallery.text import classify, models, resumes
 
 
 def cmd_classify(args):
-    path = Path(args.file)
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file")
-    if path.stat().st_size > resumes.MAX_UPLOAD_BYTES:
-        raise ValueError(f"{path.name} is larger than {resumes.MAX_UPLOAD_BYTES / 1e6:.0f} MB")
-    text = resumes.read_upload(path.name, path.read_bytes())
+    data = textinput.read_bytes(args.file, resumes.MAX_UPLOAD_BYTES)  # missing, a folder, empty or huge: refused
+    text = resumes.read_upload(args.file, data)  # a PDF, or text: binary or not UTF-8 refused
     return classify.load().predict(text, args.model, top=args.top)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gallery import DATA_ROOT
+from gallery import DATA_ROOT, textinput
 
 DEFAULT_DATA_DIR = DATA_ROOT / "resumes"
 CSV_NAME = "UpdatedResumeDataSet.csv"
@@ -113,19 +113,15 @@ def check_text(text: str) -> str:
 
 def read_upload(name: str, data: bytes) -> str:
     """Text of an uploaded .txt or .pdf file, validated; raises ValueError with a message for the user."""
-    if not data:
-        raise ValueError(f"{name} is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} MB.")
     if data[:5] == b"%PDF-" or name.lower().endswith(".pdf"):
+        textinput.check_size(name, len(data), MAX_UPLOAD_BYTES)
         return check_text(pdf_text(name, data))
-    if b"\x00" in data[:4096] or _control_fraction(data[:4096]) > 0.05:
-        raise ValueError(f"{name} does not look like text (it has binary bytes); upload a .txt or .pdf file.")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = repair_bytes(data) if b"?" in data else data.decode("latin-1")
-    return check_text(text)
+    return check_text(textinput.decode(name, data, MAX_UPLOAD_BYTES))  # binary or not UTF-8: refused alike
+
+
+def check_pasted(text: str) -> str:
+    """Text pasted into the page: the shared checks for binary content, then ``check_text``."""
+    return check_text(textinput.check_pasted(text, "The résumé", MAX_CHARS))
 
 
 def pdf_text(name: str, data: bytes) -> str:
@@ -141,13 +137,6 @@ def pdf_text(name: str, data: bytes) -> str:
     if not text.strip():
         raise ValueError(f"{name} has no extractable text (a scanned PDF?); paste the text instead.")
     return text
-
-
-def _control_fraction(data: bytes) -> float:
-    if not data:
-        return 0.0
-    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 12, 13))
-    return controls / len(data)
 
 
 # Short résumés written for the page's examples (not taken from the data set).

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from gallery import textinput
 from gallery.translate import translator
-from gallery.translate.data import read_lines
 
 MAX_LINES = 100_000
 
 
 def read_sentences(path: str, what: str) -> list[str]:
-    try:
-        lines = read_lines(Path(path))
-    except (OSError, EOFError) as err:  # EOFError: a truncated .gz
-        raise ValueError(f"cannot read {what} file {path}: {getattr(err, 'strerror', None) or err}") from err
-    except UnicodeError as err:
-        raise ValueError(f"{what} file {path} is not text: {err}") from err
+    """One sentence per line of a plain or .gz file; binary, not UTF-8, empty or huge files are refused."""
+    text = textinput.read_file(path, name=f"{what} file {path}")
+    lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    if lines and text.endswith(("\n", "\r")):
+        lines.pop()  # the final newline ends the last line; it does not start another
     if not lines:
         raise ValueError(f"{what} file {path} is empty.")
     if len(lines) > MAX_LINES:
