@@ -108,7 +108,7 @@ def read_file(path, what: str) -> bytes:
     try:
         return textinput.read_bytes(path, MAX_FILE_BYTES, f"the {what} {path}")
     except textinput.NotText as err:
-        raise BadInput(str(err).rstrip(".")) from None
+        raise BadInput(str(err)) from None
 
 
 def load(vectors_path, metadata_path=None) -> OwnData:
@@ -170,7 +170,7 @@ def _lines(raw: bytes, name: str) -> list[str]:
     try:
         text = textinput.decode(name, raw, MAX_FILE_BYTES)
     except textinput.NotText as err:
-        raise BadInput(str(err).rstrip(".")) from None
+        raise BadInput(str(err)) from None
     lines = text.split("\n")
     lines = [s[:-1] if s.endswith("\r") else s for s in lines]
     while lines and not lines[-1].strip():
