@@ -32,7 +32,7 @@ FLOORS = {
 }
 
 
-PUSH_GOALS = {"flipped": 0.92, "years": 22.0}  # on the card's reader, training faces: a margin over the floors
+PUSH_GOALS = {"flipped": 0.85, "years": 17.0}  # on the card's reader, training faces: a margin over the floors
 
 
 def objective(args) -> str:
@@ -102,9 +102,10 @@ def measure_decoder(net, train_x, val_x, density, critic_epochs: int) -> dict:
 def choose_pushes(reader, net, codes, gender, directions) -> dict:
     """Full-push lengths chosen on training faces with the sharp decoder (never on the validation faces).
 
-    The goals (PUSH_GOALS) sit well above the floors, so that the pushes still pass for another reader: with goals
-    of 80% and 15 years the card's reader found 90% / 82% flipped and 18.6 years on validation faces, and an
-    independent reader 82% / 65% and 10.7 years.
+    The goals (PUSH_GOALS) sit above the floors, so that the pushes still pass for another reader: with goals of
+    80% and 15 years the card's reader found 90% / 82% flipped and 18.6 years on validation faces, and an
+    independent reader 82% / 65% and 10.7 years. Goals of 92% and 22 years overshot: 95% / 97% flipped, but 12.0
+    years of age drift during gender edits and 0.25 of P(female) drift during age edits.
     """
 
     def decode(c):
