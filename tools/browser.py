@@ -559,7 +559,11 @@ def act_maps_own(page):
 
     widget(page, "stSelectbox", "Data set").locator("input").click()
     page.get_by_role("option", name="Your own vectors", exact=True).click()
-    wait_until_idle(page)
+    # the uploaders appearing is the sign that the source changed (a rerun count can miss it when the page's state
+    # from an earlier visit already ran)
+    expect(page.get_by_text(OWN_VECTORS_LABEL, exact=False).first).to_be_visible(timeout=TIMEOUT)
+    page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=TIMEOUT)
+    arm(page)
     vectors, metadata = own_vector_files()
     for label, name, content in (
         (OWN_VECTORS_LABEL, "vectors.tsv", vectors),
