@@ -504,3 +504,28 @@ def test_trainer_resumes_from_its_checkpoint(data_dir, tmp_path, capsys):
     translate.main([*argv, "--resume"])
     assert f"resumed from {tmp_path / 't.pt'} after epoch 2" in capsys.readouterr().out
     assert json.loads((tmp_path / "out" / "card.json").read_text())["history"] == first
+
+
+def test_trainer_resumes_from_the_artifact_alone(data_dir, tmp_path, capsys):
+    """A new machine has no checkpoints/: --resume starts a new cycle from the committed artifact's weights,
+    tokeniser and history, and keeps the earlier command on the card."""
+    from trainers import translate
+
+    argv = ["--smoke", "--model", "convs2s", "--data-dir", str(data_dir), "--threads", "1"]
+    argv += ["--out", str(tmp_path / "out"), "--checkpoint", str(tmp_path / "c.pt")]
+    translate.main(argv)
+    card_path = tmp_path / "out" / "card.json"
+    card = json.loads(card_path.read_text())
+    assert all("val_bleu" in row for row in card["history"])
+    card["history"] = card["history"][:1]  # as if the artifact had stopped after its first epoch
+    card_path.write_text(json.dumps(card))
+    (tmp_path / "c.pt").unlink()
+    translate.main([*argv, "--resume", "--lr", "5e-4"])
+    assert f"resumed from the artifact {tmp_path / 'out'} after epoch 1" in capsys.readouterr().out
+    resumed = json.loads(card_path.read_text())
+    assert [row["epoch"] for row in resumed["history"]] == [1, 2]
+    assert resumed["history"][0] == card["history"][0]
+    assert resumed["training"]["earlier_commands"] == [card["train_command"]]
+    assert resumed["training"]["this_cycle"]["from_epoch"] == 1
+    assert resumed["training"]["this_cycle"]["peak_lr"] == 5e-4
+    assert resumed["train_seconds"] >= card["train_seconds"]

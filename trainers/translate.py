@@ -3,11 +3,19 @@
 python -m trainers.translate --model transformer            # hours on two CPU cores; minutes on a GPU
 python -m trainers.translate --model attention --minutes 30 # stop after 30 minutes (the schedule fits)
 python -m trainers.translate --model transformer --resume   # continue from checkpoints/translate-transformer.pt
+python -m trainers.translate --model convs2s --resume --lr 5e-4 --minutes 205   # no checkpoint: a new cycle
+                                                            # from the committed artifact (its 110 minutes count)
 python -m trainers.translate --model attention --smoke      # seconds, tiny data and model, for tests
 torchrun --nproc_per_node 2 -m trainers.translate --model transformer   # DistributedDataParallel
 
 Under torchrun every process reads its own share of each epoch's batches (gloo on CPU, nccl on GPU);
 gradients are averaged, so every process ends with the same weights; rank 0 writes the artifact.
+
+Every epoch is scored on the validation set (greedy BLEU); with --patience N training stops once N epochs in a row
+have not beaten the best, and the artifact holds whichever of the last epoch, the average of the last epochs and
+the best epoch translates the validation set best. `--resume` without a checkpoint (a new machine) goes on from the
+committed artifact: its weights, tokeniser and history, with a fresh optimiser and a new learning-rate cycle
+(warm-up to --lr, cosine decay over what is left of --epochs or --minutes).
 """
 
 from __future__ import annotations
@@ -26,9 +34,9 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from gallery import training
-from gallery.registry import save_artifact
+from gallery.registry import load_artifact, save_artifact
 from gallery.translate import data, decode, metrics, models
-from gallery.translate.tokenizer import BOS, EOS, SubwordTokenizer, WordTokenizer
+from gallery.translate.tokenizer import BOS, EOS, SubwordTokenizer, WordTokenizer, from_config
 
 PUBLISHED = {
     "seq2seq": {"bleu": 13.8, "perplexity": 43.8, "source": "bentrevett/pytorch-seq2seq notebook 1 (spaCy words)"},
@@ -66,6 +74,7 @@ def parse_args(argv=None):
     g.add_argument("--warmup", type=int, default=None, help="warm-up steps")
     g.add_argument("--label-smoothing", type=float, default=0.1)
     g.add_argument("--average", type=int, default=5, help="average the weights of the last N epochs")
+    g.add_argument("--patience", type=int, default=0, help="stop after N epochs without a better validation BLEU")
     g.add_argument("--beam", type=int, default=5)
     g.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = p.parse_args(argv)
@@ -183,7 +192,11 @@ def lr_at(progress: float, step: int, peak: float, warmup: int) -> float:
     return peak * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
-def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_path):
+def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_path, val_text, resumed=None):
+    """Epochs until --epochs, the time budget or --patience: the history, last snapshots, best epoch, cycle, seconds.
+
+    ``resumed`` (the committed artifact, see resume_from_artifact) starts a new learning-rate cycle at its epoch.
+    """
     net = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(
@@ -191,8 +204,7 @@ def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_pa
         )
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.98), eps=1e-9, weight_decay=0.01)
     steps_per_epoch = len(make_batches(train_pairs, args.max_tokens, np.random.default_rng(0))) // world
-    total_steps = args.epochs * steps_per_epoch
-    epoch, step, history, snapshots, elapsed = 0, 0, [], [], 0.0
+    epoch, step, history, snapshots, elapsed, best = 0, 0, [], [], 0.0, None
     ckpt = training.load_checkpoint(ckpt_path) if args.resume else None
     if ckpt:
         model.load_state_dict(ckpt["model"])
@@ -200,23 +212,35 @@ def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_pa
         epoch, step, history, snapshots, elapsed = (
             ckpt[k] for k in ("epoch", "step", "history", "snapshots", "elapsed")
         )
+        best = ckpt.get("best")
         print(f"resumed from {ckpt_path} after epoch {epoch}")
+    elif resumed:
+        epoch, history, elapsed = resumed["epoch"], resumed["history"], resumed["elapsed"]
+        step = epoch * steps_per_epoch
+    first_cycle = {"step": 0, "epoch": 0, "elapsed": 0.0, "earlier_commands": [], "lr": args.lr}
+    cycle = ckpt.get("cycle", first_cycle) if ckpt else None
+    if cycle is None:  # a fresh run, or a new cycle from the artifact
+        earlier = resumed["commands"] if resumed else []
+        cycle = {"step": step, "epoch": epoch, "elapsed": elapsed, "earlier_commands": earlier, "lr": args.lr}
+    total_steps = max(1, (args.epochs - cycle["epoch"]) * steps_per_epoch)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     val_batches = [collate(val_pairs, b, device) for b in make_batches(val_pairs, 4000, np.random.default_rng(0))]
     start = time.time() - elapsed
     out_of_time = bool(args.minutes) and elapsed > args.minutes * 60  # resumed after the budget: write the card
-    while epoch < args.epochs and not out_of_time:
+    stop = out_of_time
+    while epoch < args.epochs and not stop:
         model.train()
         batches = make_batches(train_pairs, args.max_tokens, np.random.default_rng(args.seed + epoch))
         mine = batches[rank : steps_per_epoch * world : world]
         bar = tqdm(mine, desc=f"{args.model} epoch {epoch + 1}/{args.epochs}", disable=rank != 0, mininterval=5)
         total_loss, done = 0.0, 0
         for indices in bar:
-            progress = step / total_steps
+            progress = (step - cycle["step"]) / total_steps
             if args.minutes and world == 1:  # the schedule ends with the time budget
-                progress = max(progress, (time.time() - start) / (args.minutes * 60))
+                cycle_seconds = max(1.0, args.minutes * 60 - cycle["elapsed"])
+                progress = max(progress, (time.time() - start - cycle["elapsed"]) / cycle_seconds)
             for group in opt.param_groups:
-                group["lr"] = lr_at(progress, step, args.lr, args.warmup)
+                group["lr"] = lr_at(progress, step - cycle["step"], args.lr, args.warmup)
             src, src_len, tgt_in, tgt_out = collate(train_pairs, indices, device)
             with autocast:
                 logits = net(src, src_len, tgt_in)  # (B, T, V)
@@ -234,22 +258,31 @@ def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_pa
                 out_of_time = True
                 break
         epoch += 1
-        if world > 1 and args.minutes:  # every process stops after the same epoch
-            flag = torch.tensor([float(time.time() - start > args.minutes * 60)], device=device)
-            dist.broadcast(flag, 0)
-            out_of_time = bool(flag.item())
         model.eval()
         val_ppl = metrics.perplexity(model, val_batches)
-        snapshots = [*snapshots, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}][-args.average :]
+        state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        snapshots = [*snapshots, state][-args.average :]
         record = {
             "epoch": epoch,
             "train_loss": round(total_loss / max(1, done), 4),
             "val_perplexity": round(val_ppl, 3),
         }
+        if rank == 0:
+            record["val_bleu"] = score(model, tok, val_text, 1, 0.0)["bleu"]  # greedy
+            if best is None or record["val_bleu"] > best["val_bleu"]:
+                best = {"epoch": epoch, "val_bleu": record["val_bleu"], "state": state}
         history.append(record)
+        stale = epoch - best["epoch"] if best else 0
+        stop = out_of_time or bool(args.minutes and time.time() - start > args.minutes * 60)
+        stop = stop or bool(args.patience and stale >= args.patience)
+        if world > 1:  # every process stops after the same epoch
+            flag = torch.tensor([float(stop)], device=device)
+            dist.broadcast(flag, 0)
+            stop = bool(flag.item())
         if rank == 0:
             print(
                 f"epoch {epoch}: train loss {record['train_loss']}, validation perplexity {val_ppl:.2f}, "
+                f"greedy BLEU {record['val_bleu']} (best {best['val_bleu']} at epoch {best['epoch']}), "
                 f"{time.time() - start:.0f} s",
                 flush=True,
             )
@@ -261,9 +294,13 @@ def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_pa
                 step=step,
                 history=history,
                 snapshots=snapshots,
+                best=best,
+                cycle=cycle,
                 elapsed=time.time() - start,
             )
-    return history, snapshots, time.time() - start
+    if not snapshots:  # resumed with the budget already spent: the weights as they are
+        snapshots = [{k: v.detach().cpu().clone() for k, v in model.state_dict().items()}]
+    return {"history": history, "snapshots": snapshots, "best": best, "cycle": cycle, "seconds": time.time() - start}
 
 
 def averaged(snapshots: list[dict]) -> dict:
@@ -301,23 +338,26 @@ def retrieval_baseline(train_pairs, test_pairs) -> dict:
     return metrics.bleu_chrf([train_pairs[i][1] for i in nearest], [en for _, en in test_pairs])
 
 
-def choose_weights(model, tok, snapshots, val_pairs, device) -> str:
-    """Last epoch's weights or the average of the last epochs, whichever translates the validation set better."""
+def choose_weights(model, tok, snapshots, best, last_epoch, val_pairs, device) -> str:
+    """The last epoch's weights, the average of the last epochs or the best epoch's (by validation greedy BLEU),
+    whichever translates the validation set best; the model is left holding them."""
     model.eval()  # a resumed run that only writes the card never went through the epoch loop's eval()
-    last = {k: v.to(device) for k, v in snapshots[-1].items()}
-    model.load_state_dict(last)
-    last_bleu = score(model, tok, val_pairs, 1, 0.0)["bleu"]
-    if len(snapshots) < 2:
-        return f"last epoch (validation BLEU {last_bleu})"
-    model.load_state_dict({k: v.to(device) for k, v in averaged(snapshots).items()})
-    avg_bleu = score(model, tok, val_pairs, 1, 0.0)["bleu"]
-    if avg_bleu >= last_bleu:
-        return f"average of the last {len(snapshots)} epochs (validation greedy BLEU {avg_bleu} vs last {last_bleu})"
-    model.load_state_dict(last)
-    return f"last epoch (validation greedy BLEU {last_bleu} vs average of {len(snapshots)}: {avg_bleu})"
+    candidates = {"last epoch": snapshots[-1]}
+    if len(snapshots) > 1:
+        candidates[f"average of the last {len(snapshots)} epochs"] = averaged(snapshots)
+    if best is not None and best["epoch"] != last_epoch:
+        candidates[f"best epoch ({best['epoch']})"] = best["state"]
+    scores = {}
+    for name, state in candidates.items():
+        model.load_state_dict({k: v.to(device) for k, v in state.items()})
+        scores[name] = score(model, tok, val_pairs, 1, 0.0)["bleu"]
+    chosen = max(scores, key=scores.get)  # ties: the first (last epoch, then the average)
+    model.load_state_dict({k: v.to(device) for k, v in candidates[chosen].items()})
+    others = ", ".join(f"{name} {bleu}" for name, bleu in scores.items() if name != chosen)
+    return f"{chosen} (validation greedy BLEU {scores[chosen]}" + (f"; {others})" if others else ")")
 
 
-def write_artifact(args, model, tok, splits, encoded, history, seconds, device, out, chosen):
+def write_artifact(args, model, tok, splits, encoded, run, device, out, chosen):
     model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # as stored
     model.eval()
     val, test = splits["val"], splits["test_2016_flickr"]
@@ -360,7 +400,17 @@ def write_artifact(args, model, tok, splits, encoded, history, seconds, device, 
         "parameters": models.num_parameters(model),
         "train_command": args.command,
         "hardware": training.hardware(device),
-        "train_seconds": round(seconds),
+        "train_seconds": round(run["seconds"]),
+        "training": {
+            "earlier_commands": run["cycle"]["earlier_commands"],
+            "this_cycle": {
+                "from_epoch": run["cycle"]["epoch"],
+                "from_seconds": round(run["cycle"]["elapsed"]),
+                "peak_lr": run["cycle"]["lr"],
+            },
+            "patience": args.patience,
+            "best_validation_epoch": run["best"] and {k: run["best"][k] for k in ("epoch", "val_bleu")},
+        },
         "data": {
             **data.LICENCE,
             "files": training.data_files([p for split in data.SPLITS for p in data.split_files(args.data_dir, split)]),
@@ -379,8 +429,8 @@ def write_artifact(args, model, tok, splits, encoded, history, seconds, device, 
             "retrieval": {**baseline, "what": "English of the most similar training sentence (TF-IDF cosine)"},
             "published": published,
         },
-        "history": history,
-        **source_order(args, model, history),
+        "history": run["history"],
+        **source_order(args, model, run["history"]),
         "examples": examples,
         "smoke": args.smoke,
         "summary": {
@@ -472,6 +522,32 @@ def tokenisation_stats(tok, splits) -> dict:
     }
 
 
+def resume_from_artifact(args, out: Path, ckpt_path: Path) -> dict | None:
+    """With --resume and no checkpoint: the committed artifact's tokeniser, model config, weights (stored as
+    float16) and history, to start a new learning-rate cycle on (no optimiser state); otherwise None."""
+    if not args.resume or ckpt_path.is_file():
+        return None
+    try:
+        art = load_artifact(out.name, out.parent)
+    except Exception:  # noqa: BLE001 - no artifact (or a broken one): start afresh
+        return None
+    if art.config.get("kind") != args.model:
+        return None
+    weights = dict(art.tensors)
+    tok = from_config(art.config, {"tokenizer.model_proto": weights.pop("tokenizer.model_proto", None)})
+    history = art.card["history"]
+    print(f"resumed from the artifact {out} after epoch {len(history)} (new optimiser, new learning-rate cycle)")
+    return {
+        "tokenizer": tok,
+        "config": art.config["model"],
+        "weights": weights,
+        "history": history,
+        "epoch": history[-1]["epoch"] if history else 0,
+        "elapsed": float(art.card["train_seconds"]),
+        "commands": [*art.card.get("training", {}).get("earlier_commands", []), art.card["train_command"]],
+    }
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.threads:
@@ -482,7 +558,8 @@ def main(argv=None):
     training.seed_everything(args.seed)  # the same initial weights on every process
     out, ckpt_path = training.artifact_paths(args, "translate")
     splits = load_pairs(args)
-    tok = build_tokenizer(args, splits["train"])
+    resumed = resume_from_artifact(args, out, ckpt_path)
+    tok = resumed["tokenizer"] if resumed else build_tokenizer(args, splits["train"])
     encoded = {
         "train": encode_pairs(tok, splits["train"], MAX_TRAIN_TOKENS),
         "val": encode_pairs(tok, splits["val"]),
@@ -491,22 +568,27 @@ def main(argv=None):
     cfg = {"vocab": len(tok), "dropout": args.dropout, **(SMOKE[args.model] if args.smoke else {})}
     if args.model == "seq2seq":
         cfg["reverse_source"] = args.source_order == "reversed"
+    if resumed:
+        cfg = {**resumed["config"], "dropout": args.dropout}
     model = models.build(args.model, cfg).to(device)
+    if resumed:
+        model.load_state_dict({k: v.to(device) for k, v in resumed["weights"].items()})
     if rank == 0:
         print(
             f"{args.model}: {models.num_parameters(model):,} parameters, vocabulary {len(tok)} ({tok.kind}), "
             f"{len(encoded['train']):,} training pairs, {world} process(es) on {device}",
             flush=True,
         )
-    history, snapshots, seconds = train(
-        args, model, encoded["train"], encoded["val"], tok, device, rank, world, ckpt_path
+    run = train(
+        args, model, encoded["train"], encoded["val"], tok, device, rank, world, ckpt_path, splits["val"], resumed
     )
     if world > 1:
         (ckpt_path.parent / f"{ckpt_path.stem}-rank{rank}.sha256").write_text(weights_digest(model) + "\n")
     if rank == 0:
-        chosen = choose_weights(model, tok, snapshots, splits["val"], device)
+        last_epoch = run["history"][-1]["epoch"] if run["history"] else 0
+        chosen = choose_weights(model, tok, run["snapshots"], run["best"], last_epoch, splits["val"], device)
         print(f"weights: {chosen}")
-        write_artifact(args, model, tok, splits, encoded, history, seconds, device, out, chosen)
+        write_artifact(args, model, tok, splits, encoded, run, device, out, chosen)
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

@@ -52,6 +52,7 @@ def parse_args(argv=None):
     g = p.add_argument_group("optimisation")
     g.add_argument("--minutes", type=float, default=95, help="time budget for both phases")
     g.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: only the budget)")
+    g.add_argument("--card-threads", type=int, default=0, help="threads for the card's evaluation (0: --threads)")
     g.add_argument("--warmup-steps", type=int, default=1500, help="reconstruction-only steps before the GAN")
     g.add_argument("--batch", type=int, default=32)
     g.add_argument("--lr", type=float, default=2e-4, help="Adam, both networks, betas (0.5, 0.9)")
@@ -381,6 +382,7 @@ def main(argv=None):
     print(f"faces-sharp: {len(tr)} training faces, {len(va)} validation faces; encoder from {args.base}, frozen")
     net, disc, history, seconds, steps, commands = train(args, net, faces.images[tr], faces.images[va], ckpt_path, out)
     args.commands = commands
+    torch.set_num_threads(args.card_threads or args.threads)
     vae_sharp_card.write(args, net, disc, base, faces, tr, va, history, seconds, steps, device, out, [zip_path])
 
 
