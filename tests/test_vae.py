@@ -640,6 +640,28 @@ def test_regression_directions_are_unit_vectors_that_track_their_labels_and_are_
     assert np.argmax(np.abs(d["female"])) == 0 and d["female"][0] > 0 and d["older"][2] > 0.5
 
 
+def test_attribute_offset_keeps_the_other_attribute_by_amount_squared():
+    directions = {"female": np.array([1, 0, 0], np.float32), "older": np.array([0, 1, 0], np.float32)}
+    pushes = {"female": {"plus": 2.0, "minus": 3.0, "keep": {"along": "older", "plus": 0.5, "minus": -1.0}}}
+    assert np.allclose(latent.attribute_offset(directions, pushes, "female", 1.0), [2, 0.5, 0])
+    assert np.allclose(latent.attribute_offset(directions, pushes, "female", -1.0), [-3, -1, 0])
+    assert np.allclose(latent.attribute_offset(directions, pushes, "female", -0.5), [-1.5, -0.25, 0])
+    plain = {"female": {"plus": 2.0, "minus": 3.0}}  # artifacts measured before the keeping moves
+    assert np.allclose(latent.attribute_offset(directions, plain, "female", 0.5), [1, 0, 0])
+
+
+def test_choose_keep_finds_the_move_that_undoes_a_drift_growing_on_both_sides():
+    """The 'faces' are the codes; the other attribute reads y + x^2 / 2, so a push of 2 along x drifts it by 2
+    wherever x starts at 0 and -2 along y undoes it; a straight direction could not for both sides."""
+    from gallery.vae import realism
+
+    codes = np.c_[np.zeros(50), np.random.default_rng(0).standard_normal(50)]
+    read = lambda f: f[:, 1] + f[:, 0] ** 2 / 2  # noqa: E731
+    along = np.array([0.0, 1.0])
+    for sign in (1, -1):
+        assert realism.choose_keep(read, lambda c: c, codes, np.array([2.0 * sign, 0]), along) == -2.0
+
+
 def test_roc_auc_and_spectrum_and_blur():
     from sklearn.metrics import roc_auc_score
 
@@ -668,8 +690,13 @@ def test_sharp_smoke_artifact_loads_with_its_density_directions_and_reader(vae_s
     assert all(abs(np.linalg.norm(m.extra[f"dir_{k}"]) - 1) < 1e-3 for k in ("female", "older"))
     assert any(k.startswith("disc.") for k in m.extra)  # the discriminator, so --resume can go on from here
     pushes = m.config["attribute_pushes"]
-    assert np.allclose(m.attribute_offset("female", 1.0), pushes["female"]["plus"] * m.extra["dir_female"])
-    assert np.allclose(m.attribute_offset("female", -0.5), -0.5 * pushes["female"]["minus"] * m.extra["dir_female"])
+    female, older = m.extra["dir_female"], m.extra["dir_older"]
+    keep = pushes["female"]["keep"]
+    assert keep["along"] == "older" and pushes["older"]["keep"]["along"] == "female"
+    assert np.allclose(m.attribute_offset("female", 1.0), pushes["female"]["plus"] * female + keep["plus"] * older)
+    assert np.allclose(
+        m.attribute_offset("female", -0.5), -0.5 * pushes["female"]["minus"] * female + 0.25 * keep["minus"] * older
+    )
     reader = realism.AttributeReader()
     reader.load_state_dict(
         {k[len("reader.") :]: torch.from_numpy(v) for k, v in m.extra.items() if k.startswith("reader.")}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 DECODERS = {"faces-sharp": "sharp decoder", "faces": "faithful decoder"}
 ATTR_LABELS = {"female": ("more male", "more female"), "older": ("younger", "older")}  # the slider's two ends
+KEPT = {"female": "gender", "older": "age"}  # what a slider's keeping move keeps, by the direction it moves along
 WARM_UP = "discriminator warm-up"  # the phase of the rows logged while a new discriminator trains alone
 
 
@@ -24,6 +25,18 @@ def perception_distortion_note(sharp_card: dict | None) -> str:
     )
 
 
+def keeping_note(card: dict, a: str) -> str:
+    """The slider's keeping move (latent.attribute_offset), where the card chose one."""
+    keep = card.get("attribute_pushes", {}).get(a, {}).get("keep")
+    if not keep:
+        return ""
+    return (
+        f" Pushed far, the decoder changes the {KEPT.get(keep['along'], keep['along'])} too, so the slider also moves "
+        f"{keep['plus']:+.2f} (at +1) or {keep['minus']:+.2f} (at -1) along the {keep['along']} direction, chosen on "
+        "training faces to keep it."
+    )
+
+
 def attribute_note(card: dict, kind: str, a: str) -> str:
     """What a full push of an attribute slider does, as measured on held-out faces (or the group-gap notes).
 
@@ -36,7 +49,7 @@ def attribute_note(card: dict, kind: str, a: str) -> str:
             f"The normal of a logistic regression of gender on the codes. At the full push, read by a CNN on "
             f"held-out faces: {e['men_read_female_at_plus1']:.0%} of men read as female (+1), "
             f"{e['women_read_male_at_minus1']:.0%} of women as male (-1); the read age moves "
-            f"{e['age_drift_years']:.1f} years on average."
+            f"{e['age_drift_years']:.1f} years on average." + keeping_note(card, a)
         )
     if edits and a == "older":
         e = edits["older"]
@@ -44,6 +57,7 @@ def attribute_note(card: dict, kind: str, a: str) -> str:
             f"A regression of log(age) on the codes, minus its gender part, so ageing keeps the gender. "
             f"The full push adds {e['years_added_at_plus1']:.0f} years as read by a CNN on held-out faces "
             f"(-1 removes {e['years_removed_at_minus1']:.0f}); P(female) moves {e['gender_drift']:.2f}."
+            + keeping_note(card, a)
         )
     side = card.get("attributes", {}).get(a, {}).get("side_effects", {})
     note = "; ".join(

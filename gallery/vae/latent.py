@@ -52,3 +52,21 @@ def attribute_directions(groups: dict[str, tuple[np.ndarray, np.ndarray]]) -> di
 def group_gap(towards: np.ndarray, away: np.ndarray, direction: np.ndarray) -> float:
     """Distance along a direction between the means of two groups (how far to push to swap groups)."""
     return float((np.asarray(towards).mean(0) - np.asarray(away).mean(0)) @ direction)
+
+
+def attribute_offset(directions: dict[str, np.ndarray], pushes: dict, name: str, amount: float) -> np.ndarray:
+    """The code's move for an attribute slider at ``amount`` in [-1, 1] (+1: the full push toward female or older).
+
+    ``pushes[name]`` holds the full push's length on each side ("plus", "minus", in code units along
+    ``directions[name]``) and, where the card measured one, "keep": how far to move along another attribute's
+    direction at the full push on each side, so that the reader sees that other attribute unchanged (pushed far,
+    the decoder ages faces it turns male, and no straight direction undoes that on both sides). The keeping move
+    grows with amount squared, as the drift it cancels does.
+    """
+    push = pushes[name]
+    side = "plus" if amount >= 0 else "minus"
+    offset = float(amount) * push[side] * np.asarray(directions[name], np.float32)
+    keep = push.get("keep")
+    if keep:
+        offset = offset + float(amount) ** 2 * keep[side] * np.asarray(directions[keep["along"]], np.float32)
+    return offset.astype(np.float32)

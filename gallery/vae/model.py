@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from gallery.registry import build_from
+from gallery.vae import latent
 from gallery.vae.images import to_tensor, to_uint8
 from gallery.vae.networks import DigitConfig, DigitCVAE, FaceConfig, FaceVAE
 from gallery.vae.realism import FittedGaussian
@@ -102,16 +103,16 @@ class VAEModel:
     def attribute_offset(self, name: str, amount: float) -> np.ndarray:
         """The code's move for an attribute slider at ``amount`` (+1: the full push toward female or older).
 
-        Models with measured push lengths scale each side by its own length; older ones by the distance
-        between the two groups' mean codes.
+        Models with measured push lengths scale each side by its own length (and keep the other attribute where
+        the card measured how: latent.attribute_offset); older ones by the distance between the two groups' mean
+        codes.
         """
-        direction = self.extra[f"dir_{name}"]
-        pushes = self.config.get("attribute_pushes", {}).get(name)
-        if pushes:
-            length = pushes["plus"] if amount >= 0 else pushes["minus"]
-        else:
-            length = self.card.get("attributes", {}).get(name, {}).get("gap", 1.0)
-        return (float(amount) * length * direction).astype(np.float32)
+        pushes = self.config.get("attribute_pushes", {})
+        if name in pushes:
+            directions = {k[len("dir_") :]: v for k, v in self.extra.items() if k.startswith("dir_")}
+            return latent.attribute_offset(directions, pushes, name, amount)
+        length = self.card.get("attributes", {}).get(name, {}).get("gap", 1.0)
+        return (float(amount) * length * self.extra[f"dir_{name}"]).astype(np.float32)
 
 
 def load(name: str, root=None) -> VAEModel:

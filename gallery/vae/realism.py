@@ -255,19 +255,40 @@ def choose_push(read, decode, codes: np.ndarray, direction: np.ndarray, goal, le
     return float(lengths[-1])
 
 
-def attribute_edits(reader: AttributeReader, decode, codes, gender, directions, pushes) -> dict:
+def choose_keep(read_other, decode, codes: np.ndarray, push: np.ndarray, along: np.ndarray, reach=3.0) -> float:
+    """How far to move along ``along`` at a full push (``codes + push``) so that ``read_other`` (one number per
+    face: the other attribute) changes least, as the mean absolute change over ``codes``' faces.
+
+    Coarse to fine (every code unit within ``reach``, then half and quarter steps around the best): 11 decodes
+    rather than 25, to a quarter of a unit.
+    """
+    before = read_other(decode(codes))
+    drift: dict[float, float] = {}
+
+    def measure(moves):
+        for m in moves:
+            if m not in drift and abs(m) <= reach:
+                drift[m] = float(np.abs(read_other(decode(codes + push + m * along)) - before).mean())
+        return min(drift, key=lambda m: (drift[m], abs(m)))
+
+    best = measure(np.arange(-reach, reach + 0.01, 1.0).round(2))
+    for step in (0.5, 0.25):
+        best = measure([round(best - step, 2), round(best + step, 2)])
+    return best
+
+
+def attribute_edits(reader: AttributeReader, decode, codes, gender, offset) -> dict:
     """What each full push does on labelled faces, read by the attribute reader.
 
-    ``pushes[name] = (length towards +1, length towards -1)``; +1 is "more female" or "older". Returns
-    the share of men that read female at +1 on "female" and of women that read male at -1; the years the
-    reader adds at +1 on "older" (and removes at -1); and each edit's drift of the *other* attribute (mean
-    absolute change against the plain reconstruction, in years or in P(female)).
+    ``offset(name, amount)`` is the code's move at slider ``amount`` (latent.attribute_offset, as on the page);
+    +1 is "more female" or "older". Returns the share of men that read female at +1 on "female" and of women that
+    read male at -1; the years the reader adds at +1 on "older" (and removes at -1); and each edit's drift of the
+    *other* attribute (mean absolute change against the plain reconstruction, in years or in P(female)).
     """
     p0, age0 = reader.read(decode(codes))
     out = {}
-    d, (plus, minus) = directions["female"], pushes["female"]
-    p_f, age_f = reader.read(decode(codes + plus * d))
-    p_m, age_m = reader.read(decode(codes - minus * d))
+    p_f, age_f = reader.read(decode(codes + offset("female", 1.0)))
+    p_m, age_m = reader.read(decode(codes + offset("female", -1.0)))
     men, women = gender == 0, gender == 1
     out["female"] = {
         "men_read_female_at_plus1": round(float((p_f[men] > 0.5).mean()), 3),
@@ -276,9 +297,8 @@ def attribute_edits(reader: AttributeReader, decode, codes, gender, directions, 
         "women_read_male_unedited": round(float((p0[women] < 0.5).mean()), 3),
         "age_drift_years": round(float(max(np.abs(age_f - age0).mean(), np.abs(age_m - age0).mean())), 2),
     }
-    d, (plus, minus) = directions["older"], pushes["older"]
-    p_o, age_o = reader.read(decode(codes + plus * d))
-    p_y, age_y = reader.read(decode(codes - minus * d))
+    p_o, age_o = reader.read(decode(codes + offset("older", 1.0)))
+    p_y, age_y = reader.read(decode(codes + offset("older", -1.0)))
     out["older"] = {
         "years_added_at_plus1": round(float((age_o - age0).mean()), 2),
         "years_removed_at_minus1": round(float((age0 - age_y).mean()), 2),
