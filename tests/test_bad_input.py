@@ -967,6 +967,8 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ("vae sample n huge", ["vae", "sample", "-n", str(10**9), "--out", str(f / "out")], "error"),
         ("vae sample temperature nan", ["vae", "sample", "--temperature", "nan", "--out", str(f / "out")], "error"),
         ("vae sample temperature inf", ["vae", "sample", "--temperature", "inf", "--out", str(f / "out")], "error"),
+        ("vae sample temperature huge", ["vae", "sample", "--temperature", "1e308", "--out", str(f / "out")], "error"),
+        ("vae sample out empty", ["vae", "sample", "-n", "1", "--out", ""], "error"),
         (
             "vae sample digit 10",
             ["vae", "sample", "--model", "digits", "--digit", "10", "--out", str(f / "o")],
@@ -1143,6 +1145,7 @@ def cli_cases(f: Path) -> list[tuple[str, list[str], str]]:
         ("names train out is a file", train(good, "--out", str(f / "resume.txt")), "error"),
         ("names train out empty", train(good, "--out", ""), "error"),
         ("names train threads zero", train(good, "--out", out, "--threads", "0"), "error"),
+        ("names train threads huge", train(good, "--out", out, "--threads", "100000"), "error"),
         ("names sample own model", ["names", "sample", "--model", model, "-n", "5", "--prefix", "ka"], "ok"),
         ("names sample own unknown prefix", ["names", "sample", "--model", model, "--prefix", "Zz"], "error"),
         ("names sample own huge prefix", ["names", "sample", "--model", model, "--prefix", HUGE], "error"),

@@ -7,6 +7,7 @@ download, as the .zip or unzipped).
 from __future__ import annotations
 
 import math
+import os
 import time
 from pathlib import Path
 
@@ -95,8 +96,8 @@ def cmd_train(args):
 
     if not (math.isfinite(args.seconds) and own.MIN_SECONDS <= args.seconds <= own.MAX_SECONDS):
         raise ValueError(f"--seconds must be between {own.MIN_SECONDS} and {own.MAX_SECONDS}.")
-    if args.threads < 1:
-        raise ValueError("--threads must be at least 1.")
+    if not 1 <= args.threads <= (os.cpu_count() or 1):
+        raise ValueError(f"--threads must be between 1 and this machine's {os.cpu_count() or 1} cores.")
     out = own.check_out_dir(args.out)
     items = own.read_list(own.read_file(args.words), str(args.words))
     import torch

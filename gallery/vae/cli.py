@@ -9,10 +9,13 @@ MODELS = ("faces", "faces-sharp", "digits")
 FACE_MODELS = ("faces", "faces-sharp")
 ATTRIBUTES = {"gender": "female", "age": "older"}  # the flag's words -> the directions' names
 MAX_SAMPLES = 1024
+MAX_TEMPERATURE = 5.0  # five prior standard deviations: beyond, the decoders draw saturated noise (then NaN)
 MAX_AMOUNT = 2.0
 
 
 def output_folder(path: str) -> Path:
+    if not path.strip():
+        raise ValueError("--out must name a folder (it is made if it does not exist)")
     out = Path(path)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -33,8 +36,8 @@ def cmd_sample(args):
         raise ValueError("--digit only applies to --model digits")
     if args.digit is not None and not 0 <= args.digit <= 9:
         raise ValueError("--digit must be 0-9")
-    if not (math.isfinite(args.temperature) and args.temperature > 0):
-        raise ValueError("--temperature must be a finite number above 0")
+    if not (math.isfinite(args.temperature) and 0 < args.temperature <= MAX_TEMPERATURE):
+        raise ValueError(f"--temperature must be above 0 and at most {MAX_TEMPERATURE:g}")
     out = output_folder(args.out)
     m = vae.load(f"vae-{args.model}")
     if args.density == "fitted" and m.density() is None:
