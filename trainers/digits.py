@@ -788,7 +788,11 @@ def main_n2d(args, out, ckpt_path: Path):
         "train_command": args.command,
         "hardware": training.hardware(torch.device("cpu")),
         "train_seconds": round(seconds, 1),
-        "autoencoder": {"artifact": args.autoencoder.name, "weights_sha256": source.card.get("weights_sha256")},
+        "autoencoder": {
+            "artifact": args.autoencoder.name,
+            "weights_sha256": source.card.get("weights_sha256"),
+            "pretraining": source.card["optimisation"]["autoencoder"],
+        },
         "data": {
             **data.LICENCE,
             "files": training.data_files([data.npz_path(args.data_dir)]),
