@@ -464,6 +464,16 @@ def test_committed_card_meets_the_bleu_floor(model):
     assert test["greedy"]["bleu"] > card["baselines"]["retrieval"]["bleu"]
 
 
+def test_committed_convs2s_trained_on_reaches_36_bleu():
+    """Issue 25: ConvS2S trained on from its 11-epoch card (a second learning-rate cycle) until validation BLEU
+    flattened, scored every epoch, the weights chosen on validation."""
+    card = translator.load("convs2s").card
+    assert card["metrics"]["test_2016_flickr"]["beam5"]["bleu"] >= 36.0
+    later = card["history"][card["training"]["this_cycle"]["from_epoch"] :]
+    assert later and all("val_bleu" in row for row in later)
+    assert card["training"]["best_validation_epoch"]["val_bleu"] == max(row["val_bleu"] for row in later)
+
+
 def test_committed_ladder_holds_and_every_card_has_the_length_curve():
     """seq2seq < context < attention on the test set; each card scores all 1,000 test sentences by length."""
     cards = {model: translator.load(model).card["metrics"]["test_2016_flickr"] for model in translator.MODELS}
