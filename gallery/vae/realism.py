@@ -274,7 +274,7 @@ def choose_keep(read_other, decode, codes: np.ndarray, push: np.ndarray, along: 
     best = measure(np.arange(-reach, reach + 0.01, 1.0).round(2))
     for step in (0.5, 0.25):
         best = measure([round(best - step, 2), round(best + step, 2)])
-    return best
+    return float(best)
 
 
 def attribute_edits(reader: AttributeReader, decode, codes, gender, offset) -> dict:
