@@ -217,11 +217,11 @@ def train(args, model, train_pairs, val_pairs, tok, device, rank, world, ckpt_pa
     elif resumed:
         epoch, history, elapsed = resumed["epoch"], resumed["history"], resumed["elapsed"]
         step = epoch * steps_per_epoch
-    first_cycle = {"step": 0, "epoch": 0, "elapsed": 0.0, "earlier_commands": [], "lr": args.lr}
-    cycle = ckpt.get("cycle", first_cycle) if ckpt else None
-    if cycle is None:  # a fresh run, or a new cycle from the artifact
-        earlier = resumed["commands"] if resumed else []
-        cycle = {"step": step, "epoch": epoch, "elapsed": elapsed, "earlier_commands": earlier, "lr": args.lr}
+    # The learning-rate cycle this run is in: a fresh run's starts at 0, a resumed artifact's at its last epoch.
+    earlier = resumed["commands"] if resumed else []
+    cycle = {"step": step, "epoch": epoch, "elapsed": elapsed, "earlier_commands": earlier, "lr": args.lr}
+    if ckpt:
+        cycle = ckpt.get("cycle", {**cycle, "step": 0, "epoch": 0, "elapsed": 0.0})
     total_steps = max(1, (args.epochs - cycle["epoch"]) * steps_per_epoch)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
     val_batches = [collate(val_pairs, b, device) for b in make_batches(val_pairs, 4000, np.random.default_rng(0))]
