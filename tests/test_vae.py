@@ -678,6 +678,21 @@ def test_roc_auc_and_spectrum_and_blur():
     assert realism.sharpness_ratio(blurred, noise) < 0.2
 
 
+def test_critic_controls_keep_the_images_and_lose_what_they_should():
+    """Half resolution keeps a smooth picture and loses the finest detail; a JPEG re-save changes pixels only a little."""
+    from gallery.vae import realism
+
+    y, x = np.mgrid[0:64, 0:64]
+    smooth = np.stack([x * 4, y * 4, (x + y) * 2], -1)[None].repeat(2, 0)  # (2, 64, 64, 3) ramps
+    noise = np.random.default_rng(0).integers(-20, 21, smooth.shape)
+    faces = np.clip(smooth + noise, 0, 255).astype(np.uint8)
+    for process in (realism.half_resolution, realism.jpeg_resaved):
+        out = process(faces)
+        assert out.shape == faces.shape and out.dtype == np.uint8
+        assert np.abs(out.astype(int) - smooth).mean() < np.abs(noise).mean()  # the picture survives
+    assert realism.sharpness_ratio(realism.half_resolution(faces), faces) < 0.1  # the pixel-level detail is gone
+
+
 def test_sharp_smoke_artifact_loads_with_its_density_directions_and_reader(vae_smoke):
     from gallery.vae import realism, sharp
 

@@ -111,14 +111,16 @@ def open_page(page, url: str, timeout: int = 60_000) -> None:
     page.wait_for_selector(f"{MAIN} h1", timeout=timeout)
 
 
+# The observer watches the whole body, not the stApp node: React may mount a new stApp (seen once in CI on the names
+# page), and an observer on the old node would then never see the run end.
 ARM = """() => {
-  const app = document.querySelector("[data-testid='stApp']");
   window.__runs = 0;
   if (window.__watch) window.__watch.disconnect();
   window.__watch = new MutationObserver(records => {
     for (const r of records) if (r.oldValue === "running") window.__runs += 1;  // a run has ended
   });
-  window.__watch.observe(app, {attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
+  window.__watch.observe(document.body, {
+    subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
 }"""
 IDLE = """() => window.__runs > 0 &&
   document.querySelector("[data-testid='stApp']").getAttribute("data-test-script-state") === "notRunning" """

@@ -71,6 +71,19 @@ def attribute_note(card: dict, kind: str, a: str) -> str:
     return what + (f" A full push also moves the face {note} (the groups differ in that too)." if note else "")
 
 
+CONTROL_ROWS = (  # real faces against real faces processed so (the card's two_sample_controls)
+    ("real_vs_real", "real faces"),
+    ("jpeg_resaved_real_vs_real", "real faces, saved again as JPEG"),
+    ("blurred_real_vs_real", "real faces, 3x3 box blur"),
+    ("half_resolution_real_vs_real", "real faces at 32x32, enlarged"),
+)
+
+
+def critic_cells(auc: float, loss: float | None) -> tuple[str, str]:
+    """The two-sample AUC and, where the card has it, the critic's held-out log loss (0.693 at chance)."""
+    return f"{auc:.3f}", "—" if loss is None else f"{loss:.4f}"
+
+
 def sampling_table(sharp_card: dict):
     """Both face decoders and both samplers: sharpness, two-sample AUC, and reconstruction beside them (pandas)."""
     import pandas as pd
@@ -81,11 +94,15 @@ def sampling_table(sharp_card: dict):
         label = DECODERS[name]
         for sampler, what in (("fitted", "where faces live"), ("prior", "prior N(0, I)")):
             r = d["sampling"][sampler]
-            rows.append((label, what, f"{r['sharpness_ratio']:.2f}", f"{r['two_sample_auc']:.3f}"))
-        rows.append((label, "reconstructions", f"{d['reconstruction_sharpness_ratio']:.2f}", "—"))
-    rows.append(("real faces, 3x3 box blur", "control", "—", f"{m['two_sample_controls']['blurred_real_vs_real']:.3f}"))
-    rows.append(("real faces", "control", "1.00", f"{m['two_sample_controls']['real_vs_real']:.3f}"))
-    columns = ["decoder", "codes", "sharpness (real = 1)", "two-sample AUC (0.5 = can't tell)"]
+            critic = critic_cells(r["two_sample_auc"], r.get("two_sample_log_loss"))
+            rows.append((label, what, f"{r['sharpness_ratio']:.2f}", *critic))
+        rows.append((label, "reconstructions", f"{d['reconstruction_sharpness_ratio']:.2f}", "—", "—"))
+    losses = m.get("two_sample_control_log_loss", {})
+    for key, label in CONTROL_ROWS:
+        if key in m["two_sample_controls"]:
+            auc = m["two_sample_controls"][key]
+            rows.append((label, "control", "—", *critic_cells(auc, losses.get(key))))
+    columns = ["decoder", "codes", "sharpness (real = 1)", "two-sample AUC (0.5 = can't tell)", "critic's log loss"]
     return pd.DataFrame(rows, columns=columns)
 
 
