@@ -8,8 +8,9 @@ batch 16 or 32, whichever gives more realism per minute). Every arm's moving-ave
 way, on the validation faces and with the committed artifact's encoder and fitted density:
 
 - samples' sharpness ratio (the card's floor: 0.6-1.6) and the log distance of their radial spectrum to real faces;
-- a two-sample critic (gallery.vae.realism.two_sample_test, smaller than the card's): its AUC, and its held-out
-  log loss, which still ranks decoders that the critic tells apart every time (AUC 1.000);
+- two-sample critics (gallery.vae.realism.two_sample_test, smaller than the card's; --critic-seeds of them, the
+  mean and the range printed): AUC, and held-out log loss, which still ranks decoders that the critic tells apart
+  every time (AUC 1.000);
 - validation MSE from the encoder means.
 
 Then each arm's change since the start, per minute of its own training. Arms are fair only when they ran side by
@@ -41,11 +42,14 @@ def load_arm(path: Path, base: vae.VAEModel) -> tuple[vae.VAEModel, dict]:
     return vae.VAEModel(net.eval(), base.config, base.card, base.extra), run
 
 
-def measure(m: vae.VAEModel, train_x, val_x, critic_faces: int, critic_epochs: int) -> dict:
+def measure(m: vae.VAEModel, train_x, val_x, critic_faces: int, critic_epochs: int, critic_seeds: int) -> dict:
     n_val = len(val_x)
     test = m.decode(m.sample_codes(n_val, seed=SEEDS["critic_test"], fitted=True))
     train = m.decode(m.sample_codes(critic_faces, seed=SEEDS["critic_train"], fitted=True))
-    critic = realism.two_sample_test(train_x[:critic_faces], train, val_x, test, epochs=critic_epochs)
+    critics = [
+        realism.two_sample_test(train_x[:critic_faces], train, val_x, test, epochs=critic_epochs, seed=seed)
+        for seed in range(critic_seeds)
+    ]
     spectrum = np.log(realism.radial_spectrum(test)) - np.log(realism.radial_spectrum(val_x))
     with torch.no_grad():
         codes = torch.as_tensor(m.encode(val_x))
@@ -53,8 +57,9 @@ def measure(m: vae.VAEModel, train_x, val_x, critic_faces: int, critic_epochs: i
     return {
         "sharpness": realism.sharpness_ratio(test, val_x),
         "spectrum_log_distance": float(np.abs(spectrum).mean()),
-        "critic_auc": critic["auc"],
-        "critic_log_loss": critic["log_loss"],
+        "critic_auc": float(np.mean([c["auc"] for c in critics])),
+        "critic_log_loss": float(np.mean([c["log_loss"] for c in critics])),
+        "critic_log_loss_range": (min(c["log_loss"] for c in critics), max(c["log_loss"] for c in critics)),
         "val_mse": mse,
     }
 
@@ -69,6 +74,7 @@ def main(argv=None):
     p.add_argument("arms", nargs="+", metavar="ARM=CHECKPOINT", help="the first arm is the common start")
     p.add_argument("--critic-faces", type=int, default=3000, help="real and generated faces the critic learns from")
     p.add_argument("--critic-epochs", type=int, default=2)
+    p.add_argument("--critic-seeds", type=int, default=3, help="critics trained per arm (the mean is printed)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
     arms = dict(a.split("=", 1) for a in args.arms)
@@ -80,12 +86,13 @@ def main(argv=None):
     rows = {}
     for name, path in arms.items():
         m, run = load_arm(Path(path), base)
-        rows[name] = {**run, **measure(m, train_x, val_x, args.critic_faces, args.critic_epochs)}
+        rows[name] = {**run, **measure(m, train_x, val_x, args.critic_faces, args.critic_epochs, args.critic_seeds)}
         r = rows[name]
         print(
             f"{name:<10} step {r['step']:>6}  {r['minutes']:6.1f} min  sharpness {r['sharpness']:.3f}  "
             f"spectrum {r['spectrum_log_distance']:.3f}  critic AUC {r['critic_auc']:.4f}  "
-            f"log loss {r['critic_log_loss']:.4f}  MSE {r['val_mse']:.5f}  D accuracy (last 4) "
+            f"log loss {r['critic_log_loss']:.4f} ({r['critic_log_loss_range'][0]:.4f}-"
+            f"{r['critic_log_loss_range'][1]:.4f})  MSE {r['val_mse']:.5f}  D accuracy (last 4) "
             f"{last_health(r['history'])}",
             flush=True,
         )

@@ -679,7 +679,7 @@ def test_roc_auc_and_spectrum_and_blur():
 
 
 def test_critic_controls_keep_the_images_and_lose_what_they_should():
-    """Half resolution keeps a smooth picture and loses the finest detail; a JPEG re-save changes pixels only a little."""
+    """Half resolution keeps a smooth picture and loses the finest detail; a JPEG re-save changes pixels a little."""
     from gallery.vae import realism
 
     y, x = np.mgrid[0:64, 0:64]
@@ -850,15 +850,18 @@ def test_committed_sharp_samples_are_as_sharp_as_real_faces():
 
 def test_committed_two_sample_test_has_teeth():
     controls = sharp_metrics()["two_sample_controls"]
-    assert controls["blurred_real_vs_real"] >= 0.9 and abs(controls["real_vs_real"] - 0.5) < 0.1
+    assert controls["blurred_real_vs_real"] >= 0.9 and controls["half_resolution_real_vs_real"] >= 0.9
+    assert abs(controls["real_vs_real"] - 0.5) < 0.1 and abs(controls["jpeg_resaved_real_vs_real"] - 0.5) < 0.1
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the critic still tells samples from real faces with AUC 1.000 (fitted and prior), as it does 3x3-blurred "
-    "real faces (0.9999), though the samples are now 0.68 as sharp as real faces: 4,648 adversarial steps on one CPU "
-    "thread (R1 per image, D's held-out accuracy 0.51-0.73, band-power loss on throughout); the run goes on from the "
-    "committed artifact (--resume)",
+    reason="the critic still tells samples from real faces with AUC 1.000 (fitted and prior), as it tells real faces "
+    "shrunk to 32x32 and enlarged back (1.000), though not a JPEG re-save (0.47): the floor asks for all the detail of "
+    "a 64x64 photo. Tried: 7,664 adversarial steps on one CPU thread (R1 per image, D's held-out accuracy 0.51-0.73); "
+    "samples 0.76 as sharp as real faces; without the band-power loss the critic is a little less sure (log loss "
+    "0.039 vs 0.015, AUC 0.9996) but samples blur to 0.53 (benchmarks.faces_recipe); the run goes on from the "
+    "committed artifact (--resume, batch 16)",
 )
 def test_committed_sharp_samples_pass_the_two_sample_floor():
     assert sharp_metrics()["decoders"]["faces-sharp"]["sampling"]["fitted"]["two_sample_auc"] <= 0.95
