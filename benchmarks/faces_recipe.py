@@ -77,7 +77,12 @@ def main(argv=None):
     p.add_argument("--critic-seeds", type=int, default=3, help="critics trained per arm (the mean is printed)")
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
-    arms = dict(a.split("=", 1) for a in args.arms)
+    arms = {}
+    for arm in args.arms:
+        name, _, path = arm.partition("=")
+        if not name or not Path(path).is_file():
+            p.error(f"{arm!r}: expected NAME=CHECKPOINT, an existing trainers.vae --model faces-sharp checkpoint")
+        arms[name] = path
     torch.set_num_threads(args.threads)
     base = vae.load("vae-faces-sharp")
     faces = data.load_faces(data.FACES_DIR / data.FACES_ZIP)
