@@ -257,7 +257,7 @@ def check_names(page, before):
         what="a table of names starting with 'ra'",
     )
     assert names != before
-    wait_until_idle(page)
+    settle(page)  # the new names are shown; in CI the end of their run was sometimes not counted (twice, names only)
 
 
 # ---- names, your own list: open the tab, upload a list, train a GRU on a 10 s budget, stop it once the live curve
