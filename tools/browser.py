@@ -117,7 +117,9 @@ ARM = """() => {
   window.__runs = 0;
   if (window.__watch) window.__watch.disconnect();
   window.__watch = new MutationObserver(records => {
-    for (const r of records) if (r.oldValue === "running") window.__runs += 1;  // a run has ended
+    for (const r of records)  // a run has ended: from running, or from rerunRequested when React skipped running
+      if (r.oldValue !== "notRunning" && r.target.getAttribute("data-test-script-state") === "notRunning")
+        window.__runs += 1;
   });
   window.__watch.observe(document.body, {
     subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
