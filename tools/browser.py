@@ -111,21 +111,29 @@ def open_page(page, url: str, timeout: int = 60_000) -> None:
     page.wait_for_selector(f"{MAIN} h1", timeout=timeout)
 
 
-# The observer watches the whole body, not the stApp node: React may mount a new stApp (seen once in CI on the names
-# page), and an observer on the old node would then never see the run end.
+# Two observers on the whole body (React may mount a new stApp node, seen once in CI). One counts ended runs: the
+# script state turning notRunning, from running or rerunRequested. The other notes the time of the page's last
+# change, because a run can end unseen: in CI, under load, the names and résumés pages showed their new output but
+# the state never left notRunning in the DOM (React may render running and notRunning in one batch). A page that
+# is notRunning and has not changed for QUIET_MS has ended its run too.
+QUIET_MS = 2000
 ARM = """() => {
   window.__runs = 0;
-  if (window.__watch) window.__watch.disconnect();
-  window.__watch = new MutationObserver(records => {
-    for (const r of records)  // a run has ended: from running, or from rerunRequested when React skipped running
+  window.__changed = Date.now();
+  for (const w of window.__watch || []) w.disconnect();
+  const runs = new MutationObserver(records => {
+    for (const r of records)
       if (r.oldValue !== "notRunning" && r.target.getAttribute("data-test-script-state") === "notRunning")
         window.__runs += 1;
   });
-  window.__watch.observe(document.body, {
+  runs.observe(document.body, {
     subtree: true, attributes: true, attributeOldValue: true, attributeFilter: ["data-test-script-state"]});
+  const changes = new MutationObserver(() => { window.__changed = Date.now(); });
+  changes.observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
+  window.__watch = [runs, changes];
 }"""
-IDLE = """() => window.__runs > 0 &&
-  document.querySelector("[data-testid='stApp']").getAttribute("data-test-script-state") === "notRunning" """
+IDLE = f"""() => document.querySelector("[data-testid='stApp']").getAttribute("data-test-script-state") === "notRunning"
+  && (window.__runs > 0 || Date.now() - window.__changed > {QUIET_MS})"""
 
 
 def arm(page) -> None:
@@ -134,22 +142,10 @@ def arm(page) -> None:
 
 
 def wait_until_idle(page, timeout: int = TIMEOUT) -> None:
-    """After an action: wait until a rerun has ended since `arm` and the script is not running; then re-arm."""
+    """After an action: wait until a rerun has ended since `arm` (or the page, not running, has been still for
+    QUIET_MS) and the script is not running; then re-arm."""
     page.wait_for_function(IDLE, timeout=timeout, polling=50)
     arm(page)
-
-
-def settle(page, timeout: int = 10_000) -> None:
-    """Like wait_until_idle, for a submit that may run nothing: when the session already held the submitted text
-    (the box showed an older value while the page was loading), no rerun comes. Then wait for the script to be
-    idle; the step's check still waits for the output it expects."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    try:
-        wait_until_idle(page, timeout)
-    except PlaywrightTimeout:
-        page.wait_for_selector(f"{APP}[data-test-script-state='notRunning']", timeout=TIMEOUT)
-        arm(page)
 
 
 def poll(read, wanted, timeout: int = TIMEOUT, what: str = "the expected output"):
@@ -259,7 +255,7 @@ def check_names(page, before):
         what="a table of names starting with 'ra'",
     )
     assert names != before
-    settle(page)  # the new names are shown; in CI the end of their run was sometimes not counted (twice, names only)
+    wait_until_idle(page)
 
 
 # ---- names, your own list: open the tab, upload a list, train a GRU on a 10 s budget, stop it once the live curve
@@ -284,7 +280,7 @@ def act_names_own(page):
     budget.focus()
     budget.press("Home")  # 10 s, the shortest
     expect(budget).to_have_value("10", timeout=TIMEOUT)
-    settle(page)
+    wait_until_idle(page)
     page.locator(MAIN).get_by_role("button", name="Train", exact=True).click()
     chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
     expect_chart_text(chart, lambda t: t == "validation")  # the live curve, drawn while it trains
@@ -514,7 +510,7 @@ def act_nlp_basics(page):
     if box.input_value() != SENTENCES:  # the page keeps what a visitor typed: the same text again runs nothing
         box.fill(SENTENCES)
         box.press("Control+Enter")
-        settle(page)
+        wait_until_idle(page)
     page.get_by_role("tab", name="Bag of words").click()
 
 
