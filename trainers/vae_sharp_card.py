@@ -36,7 +36,8 @@ CONTROLS = {  # real faces against real faces processed so: how much the two-sam
     "real_vs_real": lambda x: x,
     "jpeg_resaved_real_vs_real": realism.jpeg_resaved,
     "blurred_real_vs_real": realism.box_blur,
-    "half_resolution_real_vs_real": realism.half_resolution,
+    "half_resolution_real_vs_real": lambda x: realism.resized(x, 32),
+    "resized_to_60_real_vs_real": lambda x: realism.resized(x, 60),
 }
 
 
@@ -112,6 +113,27 @@ def measure_decoder(net, train_x, val_x, density, critic_epochs: int) -> dict:
 def decoder(net):
     """Codes (any float dtype) -> uint8 faces, with ``net``'s decoder."""
     return lambda codes: realism.decode_all(net, codes.astype(np.float32))
+
+
+def diagnose(net, density, train_x, val_x, critic_epochs: int) -> dict:
+    """Where the critic's certainty comes from: the sharp decoder's reconstructions of real faces (the best any
+    sampler could give this decoder) and its fitted samples, each against real faces at full size and seen at 16x16
+    (coarse content only). Half the faces against the other half's stand-ins, as for the controls."""
+    decode = decoder(net)
+    stand_ins = {
+        "reconstructions": lambda x, seed: decode(encode_all(net, x)),
+        "fitted_samples": lambda x, seed: decode(density.sample(len(x), seed)),
+    }
+    out = {}
+    for name, draw in stand_ins.items():
+        fake_train, fake_test = draw(train_x[1::2], SAMPLE_SEEDS["train"]), draw(val_x[1::2], SAMPLE_SEEDS["test"])
+        for size in (64, 16):
+            sets = [
+                x if size == 64 else realism.resized(x, size) for x in (train_x[::2], fake_train, val_x[::2], fake_test)
+            ]
+            critic = realism.two_sample_test(*sets, critic_epochs)
+            out[f"{name}_at_{size}"] = {k: round(v, 5) for k, v in critic.items()}
+    return out
 
 
 def choose_pushes(reader, net, codes, gender, directions) -> dict:
@@ -202,6 +224,8 @@ def write(args, net, disc, base, faces, tr, va, history, seconds, steps, device,
         for name, process in CONTROLS.items()
     }
     print(f" controls: {controls}", flush=True)
+    diagnosis = diagnose(net, density, train_x, val_x, critic_epochs)
+    print(f" diagnosis: {diagnosis}", flush=True)
 
     print("training the attribute reader ...", flush=True)
     reader = rounded(realism.train_reader(train_x, faces.gender[tr], faces.age[tr], epochs=reader_epochs))
@@ -247,6 +271,7 @@ def write(args, net, disc, base, faces, tr, va, history, seconds, steps, device,
         "pca_reconstruction_sharpness_ratio": round(realism.sharpness_ratio(pca_rec, val_x), 4),
         "two_sample_controls": {k: round(v["auc"], 4) for k, v in controls.items()},
         "two_sample_control_log_loss": {k: round(v["log_loss"], 5) for k, v in controls.items()},
+        "two_sample_diagnosis": diagnosis,
         "attribute_reader": reader_quality,
         "attribute_edits": edits,
         "evaluation_seconds": 0,

@@ -76,6 +76,13 @@ CONTROL_ROWS = (  # real faces against real faces processed so (the card's two_s
     ("jpeg_resaved_real_vs_real", "real faces, saved again as JPEG"),
     ("blurred_real_vs_real", "real faces, 3x3 box blur"),
     ("half_resolution_real_vs_real", "real faces at 32x32, enlarged"),
+    ("resized_to_60_real_vs_real", "real faces at 60x60, enlarged"),
+)
+DIAGNOSIS_ROWS = (  # the sharp decoder's stand-ins against real faces (the card's two_sample_diagnosis)
+    ("reconstructions_at_64", "reconstructions"),
+    ("fitted_samples_at_64", "where faces live"),
+    ("reconstructions_at_16", "reconstructions, seen at 16x16"),
+    ("fitted_samples_at_16", "where faces live, seen at 16x16"),
 )
 
 
@@ -97,6 +104,13 @@ def sampling_table(sharp_card: dict):
             critic = critic_cells(r["two_sample_auc"], r.get("two_sample_log_loss"))
             rows.append((label, what, f"{r['sharpness_ratio']:.2f}", *critic))
         rows.append((label, "reconstructions", f"{d['reconstruction_sharpness_ratio']:.2f}", "—", "—"))
+    diagnosis = m.get("two_sample_diagnosis", {})
+    for key, what in DIAGNOSIS_ROWS:
+        if key in diagnosis:
+            r = diagnosis[key]
+            rows.append(
+                (DECODERS["faces-sharp"], f"{what}, half against half", "—", *critic_cells(r["auc"], r["log_loss"]))
+            )
     losses = m.get("two_sample_control_log_loss", {})
     for key, label in CONTROL_ROWS:
         if key in m["two_sample_controls"]:

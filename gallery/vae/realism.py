@@ -88,11 +88,12 @@ def box_blur(images: np.ndarray) -> np.ndarray:
     return out.round().astype(np.uint8)
 
 
-def half_resolution(images: np.ndarray) -> np.ndarray:
-    """uint8 faces (N, H, W, 3) shrunk to half size and enlarged back, bilinear: what a generator that is perfect at
-    32x32 would draw. The two-sample test's control for "all the detail of a 64x64 photo"."""
+def resized(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 faces (N, H, W, 3) shrunk to size x size and enlarged back, bilinear. At 32 it is what a generator
+    perfect at 32x32 would draw (a control for "all the detail of a 64x64 photo"); at 60, a resize no viewer sees;
+    at 16, what is left of a face seen from afar (the critic on it judges coarse content, not pixel detail)."""
     x = torch.as_tensor(images).permute(0, 3, 1, 2).float()  # (N, 3, H, W)
-    small = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True, align_corners=False)
+    small = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     big = F.interpolate(small, size=images.shape[1:3], mode="bilinear", align_corners=False)
     return big.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()
 

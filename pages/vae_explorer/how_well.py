@@ -28,6 +28,19 @@ def spectrum_figure(card_json: str):
     return fig
 
 
+def diagnosis_note(d: dict | None) -> str:
+    """Where the critic's certainty comes from, in the card's own figures ("" for cards without them)."""
+    if not d:
+        return ""
+    return (
+        " Where its certainty comes from (half the real faces against stand-ins for the other half): the sharp "
+        f"decoder's own reconstructions of real faces, the best any way of drawing codes could give it, are told "
+        f"apart with AUC {d['reconstructions_at_64']['auc']:.3f}; seen at 16x16, where only the coarse picture is "
+        f"left, reconstructions score {d['reconstructions_at_16']['auc']:.2f} and samples from where faces live "
+        f"{d['fitted_samples_at_16']['auc']:.2f}."
+    )
+
+
 def how_well_it_does(card_sharp: dict) -> None:
     import json
 
@@ -38,8 +51,9 @@ def how_well_it_does(card_sharp: dict) -> None:
         "The **two-sample test** trains a small CNN to tell real training faces from samples and scores it on "
         "validation faces against new samples by ROC AUC: 0.5 means it cannot tell them apart, 1.0 always "
         "can; its log loss (0.693 at chance) keeps ranking decoders once the AUC reaches 1. The controls show what "
-        "it catches: not a JPEG re-save, but a 3x3 blur of real faces at once, and real faces shrunk to 32x32 and "
-        "enlarged back: it asks for all the detail of a 64x64 photo."
+        "it catches: not a JPEG re-save, but a 3x3 blur of real faces at once, real faces shrunk to 32x32 and "
+        "enlarged back, and even a resize to 60x60 that no viewer sees: it asks for all the detail of a 64x64 photo."
+        + diagnosis_note(m.get("two_sample_diagnosis"))
     )
     st.table(sampling_table(card_sharp).set_index(["decoder", "codes"]))
     st.markdown("**Power spectrum**: blur starves the high frequencies; noise or checkerboards would inflate them.")
