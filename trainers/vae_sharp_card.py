@@ -128,10 +128,9 @@ def diagnose(net, density, train_x, val_x, critic_epochs: int) -> dict:
     for name, draw in stand_ins.items():
         fake_train, fake_test = draw(train_x[1::2], SAMPLE_SEEDS["train"]), draw(val_x[1::2], SAMPLE_SEEDS["test"])
         for size in (64, 16):
-            sets = [
-                x if size == 64 else realism.resized(x, size) for x in (train_x[::2], fake_train, val_x[::2], fake_test)
-            ]
-            critic = realism.two_sample_test(*sets, critic_epochs)
+            critic = realism.two_sample_test(
+                train_x[::2], fake_train, val_x[::2], fake_test, critic_epochs, seen_at=None if size == 64 else size
+            )
             out[f"{name}_at_{size}"] = {k: round(v, 5) for k, v in critic.items()}
     return out
 

@@ -184,13 +184,20 @@ def two_sample_test(
     fake_test: np.ndarray,
     epochs: int = 4,
     seed: int = 0,
+    seen_at: int | None = None,
 ) -> dict:
     """A SmallCNN trained on real (1) vs generated (0) faces, scored on held-out real vs new generated faces.
+    With ``seen_at``, every face is first shrunk to seen_at x seen_at and enlarged back (``resized``): the critic
+    then judges the coarse picture only.
 
     Returns its ROC AUC (0.5 when it cannot tell them apart) and its held-out log loss in nats, the mean of the
     two classes' (ln 2 = 0.693 at chance): the loss keeps falling after the AUC reaches 1, so it still ranks
     decoders that are all told apart every time.
     """
+    if seen_at is not None:
+        real_train, fake_train, real_test, fake_test = (
+            resized(x, seen_at) for x in (real_train, fake_train, real_test, fake_test)
+        )
     images = np.concatenate([real_train, fake_train])
     labels = torch.cat([torch.ones(len(real_train)), torch.zeros(len(fake_train))])
     net = _fit(
