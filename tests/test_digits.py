@@ -322,6 +322,46 @@ def test_smoke_artifacts_load(digits_artifacts):
     assert c.card["smoke"] is True and c.card["train_command"].startswith("python -m trainers.digits")
 
 
+def test_each_model_trains_through_its_family_and_another_image_set_reuses_them(tmp_path, monkeypatch):
+    """trainers.digits is the command line: --model goes to its family module (the smoke artifacts above were made
+    through them), the families share trainers.digits_common and not each other, and another image set is one entry
+    of IMAGE_SETS: its artifacts, command and card words follow, through the same code."""
+    import dataclasses
+
+    from gallery import registry
+    from tests.test_import_graph import import_graph
+    from trainers import digits, digits_classifiers, digits_common, digits_dec, digits_n2d
+
+    families = {"logreg": digits_classifiers, "mlp": digits_classifiers, "cnn": digits_classifiers}
+    families |= {"dec": digits_dec, "idec": digits_dec, "n2d": digits_n2d}
+    assert {m: digits.family(m) for m in digits.MODELS} == families
+    graph = import_graph()
+    for family in {f.__name__ for f in families.values()}:
+        assert {m for m in graph[family] if m.startswith("trainers.")} == {"trainers.digits_common"}, family
+
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (1200, 28, 28), dtype=np.uint8), "y_train": np.arange(1200) % 10}
+    arrays |= {"x_test": rng.integers(0, 256, (300, 28, 28), dtype=np.uint8), "y_test": np.arange(300) % 10}
+    np.savez_compressed(tmp_path / "products.npz", **arrays)
+    products = dataclasses.replace(
+        digits_common.IMAGE_SETS["digits"],
+        name="products",
+        data="Fashion-MNIST",
+        thing="product",
+        things="products",
+        load=lambda _: dict(np.load(tmp_path / "products.npz")),
+        files=lambda _: [tmp_path / "products.npz"],
+    )
+    monkeypatch.setitem(digits_common.IMAGE_SETS, "products", products)
+    monkeypatch.setattr(registry, "PRETRAINED", tmp_path / "pretrained")
+    digits.main(["--smoke", "--model", "logreg", "--checkpoint", str(tmp_path / "logreg.pt")], "products")
+    card = json.loads((tmp_path / "pretrained" / "products-logreg" / "card.json").read_text())
+    assert card["train_command"].startswith("python -m trainers.products --smoke --model logreg")
+    assert card["task"] == "Fashion-MNIST product classification (10 classes)" and card["smoke"] is True
+    assert card["data"]["files"][0]["file"] == "products.npz" and card["data"]["split"]["test"] == 300
+    assert registry.rebuild_command("products-logreg") == "python -m trainers.products --model logreg"
+
+
 def test_smoke_idec_keeps_decs_layout_and_trains_its_decoder(digits_artifacts):
     """digits-idec has DEC's tensor layout, so one loader serves both; unlike DEC, IDEC trains the decoder too."""
     from gallery import registry

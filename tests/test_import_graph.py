@@ -1,8 +1,13 @@
-"""The modules of gallery/ and trainers/ import each other without a circle.
+"""The modules of gallery/ and trainers/ import each other without a circle, nor do the pages' sections; no file
+grows past what a newcomer reads at one sitting.
 
 Every import is read with ``ast``, those inside functions too (a lazy import that closes a loop is still a loop:
 it only moves the failure from import time to the first call). An import of a package's name resolves to the
 submodule where one exists (``from gallery.vae import sharp`` -> ``gallery.vae.sharp``), else to the package.
+
+Sizes: a page file (pages/, its sections' folders too) at most 450 lines, a trainer module at most 600. A page that
+grows past it becomes a thin file over a folder of sections (pages/4_VAE_Explorer.py over pages/vae_explorer/); a
+trainer, a command line over one module per family (trainers/digits.py over trainers/digits_*.py).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("gallery", "trainers")
+MAX_LINES = {"pages": 450, "trainers": 600}
 
 
 def module_name(path: Path) -> str:
@@ -19,8 +25,8 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def modules() -> dict[str, Path]:
-    return {module_name(p): p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))}
+def modules(packages=PACKAGES) -> dict[str, Path]:
+    return {module_name(p): p for package in packages for p in sorted((ROOT / package).rglob("*.py"))}
 
 
 def imported(name: str, path: Path, known: set[str]) -> set[str]:
@@ -66,8 +72,8 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def import_graph() -> dict[str, set[str]]:
-    mods = modules()
+def import_graph(packages=PACKAGES) -> dict[str, set[str]]:
+    mods = modules(packages)
     return {name: imported(name, path, set(mods)) for name, path in mods.items()}
 
 
@@ -83,3 +89,18 @@ def test_the_walk_sees_imports_inside_functions():
 def test_gallery_and_trainers_have_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_the_pages_sections_have_no_import_cycle():
+    graph = import_graph(("pages",))
+    assert "pages.maps.view" in graph["pages.maps.built_in"] and "pages.maps.view" in graph["pages.maps.own_vectors"]
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_no_page_file_over_450_lines_and_no_trainer_module_over_600():
+    for folder, limit in MAX_LINES.items():
+        sizes = {p.relative_to(ROOT).as_posix(): len(p.read_text().splitlines()) for p in (ROOT / folder).rglob("*.py")}
+        assert len(sizes) > 5, f"no files found under {folder}/"
+        over = {path: n for path, n in sorted(sizes.items()) if n > limit}
+        assert not over, f"over {limit} lines in {folder}/ (split it into parts, as the module docstring says): {over}"
