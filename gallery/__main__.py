@@ -24,7 +24,7 @@ import sys
 from gallery import serve
 from gallery.registry import ArtifactError, check_artifact, list_artifacts
 
-DEMO_CLIS = ("names", "essays", "skills", "vae", "digits", "text", "maps", "translate")  # gallery.<demo>.cli modules
+DEMO_CLIS = ("names", "essays", "skills", "vae", "digits", "text", "maps", "translate", "sprites")  # gallery.<demo>.cli
 
 
 def cmd_list(args):

@@ -1,0 +1,1 @@
+"""Sprites whose true factors are known (dSprites' grid, rendered here) and the disentanglement metrics."""
