@@ -30,7 +30,7 @@ DEMOS = (
     ),
     Demo(
         "Essay generator",
-        "A character-level LSTM streams prose in Paul Graham's voice.",
+        "A character-level LSTM streams prose in Paul Graham's voice; look inside it, cell by cell.",
         "pages/2_Essays.py",
         "essays-lstm",
         ":material/edit_note:",

@@ -1,4 +1,7 @@
-"""Essay generator: a character-level LSTM streams text in Paul Graham's voice."""
+"""Essay generator: a character-level LSTM streams text in Paul Graham's voice.
+
+This file holds the writer and its tabs; the other sections are modules of pages/essays/.
+"""
 
 import html
 
@@ -7,6 +10,8 @@ import streamlit as st
 
 from gallery import ui
 from gallery.essays import model as essays
+from pages.essays import inside, trained, yours
+from pages.essays.common import load
 
 ui.page_config("Essay generator", "📝")
 st.title("Essay generator")
@@ -19,12 +24,6 @@ OPENINGS = [
     "Most people who want to get rich",
     "",
 ]
-
-
-@st.cache_resource(max_entries=1, show_spinner="Loading the essay model ...")
-def load():
-    ui.limit_threads()  # visitors share the cores: one thread per request is fastest overall
-    return essays.load()
 
 
 def use_opening():
@@ -60,7 +59,7 @@ def writer() -> None:
     with st.form("controls"):
         st.session_state.setdefault("prompt", OPENINGS[0])  # set here, not as a default, so openings can replace it
         raw_prompt = st.text_area("Opening", key="prompt", max_chars=essays.MAX_PROMPT, height=80)
-        c1, c2, c3, c4 = st.columns(4)
+        c1, c2, c3, c4, c5 = st.columns(5)
         length = c1.slider("Length (characters)", 50, essays.MAX_LENGTH, 500, 50, key="length")
         temperature = c2.slider(
             "Temperature",
@@ -74,7 +73,16 @@ def writer() -> None:
         top_k = c3.slider(
             "Top-k (0 = off)", 0, 40, 0, key="top_k", help="Sample only among the k likeliest characters."
         )
-        seed = c4.number_input("Seed", 0, 1_000_000, 0, key="seed")
+        top_p = c4.slider(
+            "Top-p (1 = off)",
+            0.05,
+            1.0,
+            1.0,
+            0.05,
+            key="top_p",
+            help="Nucleus sampling: only the likeliest characters whose probabilities add up to p.",
+        )
+        seed = c5.number_input("Seed", 0, 1_000_000, 0, key="seed")
         st.form_submit_button("Generate", type="primary")
 
     prompt = essays.prepare_prompt(raw_prompt, model.vocab)
@@ -87,7 +95,7 @@ def writer() -> None:
         """Stream the text a few characters at a time, keeping every step for the views below."""
         buffer = ""
         for step in essays.stream(
-            model, prompt.text, length=length, temperature=temperature, top_k=top_k, seed=seed, top=10
+            model, prompt.text, length=length, temperature=temperature, top_k=top_k, top_p=top_p, seed=seed, top=10
         ):
             steps.append(step)
             buffer += step.char
@@ -101,15 +109,16 @@ def writer() -> None:
         st.write_stream(chunks())
 
     views(model, prompt.text, length, temperature, steps)
-    ui.lazy_expander("How it was trained", "essays_trained", how_it_was_trained, model)
 
 
 @st.fragment
 def views(model, prompt_text: str, length: int, temperature: float, steps: list) -> None:
     """The tabs under the essay. Only the open one is built; switching tabs reruns these tabs alone (not the
     essay: they read the steps the last essay kept)."""
-    tab_colour, tab_next, tab_greedy = st.tabs(
-        ["Surprise per character", "What comes next", "Greedy vs sampled"], key="essays_tab", on_change="rerun"
+    tab_colour, tab_next, tab_greedy, tab_inside = st.tabs(
+        ["Surprise per character", "What comes next", "Greedy vs sampled", "Inside the LSTM"],
+        key="essays_tab",
+        on_change="rerun",
     )
     if tab_colour.open:
         with tab_colour:
@@ -137,6 +146,11 @@ def views(model, prompt_text: str, length: int, temperature: float, steps: list)
                 "Greedy decoding tends to fall into a loop, repeating the same likely phrase; sampling escapes it. "
                 "This is what the original notebook ran into."
             )
+    if tab_inside.open and steps:
+        with tab_inside:
+            essay = prompt_text + "".join(s.char for s in steps)
+            inside.one_cell(model, essay, "essay")
+            inside.finder(essay, "essay")
 
 
 def how_it_was_trained(model) -> None:
@@ -162,6 +176,11 @@ def how_it_was_trained(model) -> None:
 
 writer()
 
+st.subheader("Your own text, scored")
+st.caption("How predictable is a text to the model? Paste your own, or compare a held-out essay with another voice.")
+yours.section(ui.load_or_stop(load))
+ui.lazy_expander("How it was trained", "essays_trained", trained.section, ui.load_or_stop(load))
+
 with st.expander("How it works"):
     st.markdown(
         r"""
@@ -169,6 +188,15 @@ The model reads text one character at a time. An LSTM keeps a memory $(h_t, c_t)
 outputs a probability for each of the 96 possible next characters: $P(x_{t+1} \mid x_{\le t}) =
 \mathrm{softmax}(W h_t / T)$, where $T$ is the **temperature**. Generation draws a character, feeds it back in, and
 carries the memory forward, so each new character costs the same small amount of work.
+
+**Inside the LSTM.** Each layer holds 512 cells; a cell's state $c_t = f_t \odot c_{t-1} + i_t \odot g_t$ is
+kept or overwritten by its forget gate $f_t$ and input gate $i_t$. Karpathy, Johnson and Fei-Fei (2015) found
+single cells that switch on inside quotes or brackets, or count along a line. The page colours a text by one
+cell's $\tanh(c_t)$, and finds the cell that best predicts each named feature (AUC for yes/no features,
+correlation for counts), on the essays it was picked on and on essays it was not.
+
+**Nucleus sampling** (top-p) draws only from the smallest set of likeliest characters whose probabilities add up
+to p; it cuts the long tail that produces typos while leaving confident steps alone.
 
 Unlike the original notebook, which lowercased the text and removed line breaks, this model keeps **capitals,
 punctuation and paragraph breaks**. That makes the task harder (more symbols to predict, structure across

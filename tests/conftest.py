@@ -123,6 +123,7 @@ def smoke_root(tmp_path_factory, names_dir, essays_dir):
             str(ckpt / "essays.pt"),
         ]
     )
+    essays.main(["--smoke", "--model", "ngram5", "--data-dir", str(essays_dir), "--out", str(root / "essays-ngram5")])
     return root
 
 

@@ -96,6 +96,15 @@ def test_maps_your_own_vectors_in_chromium(app):
     app.page.screenshot(path=str(app.shots / "maps_own.png"))
 
 
+def test_essays_inside_the_lstm_and_your_text_in_chromium(app):
+    """The essay page: one cell over the essay just written; a text scored by the LSTM and the 5-gram."""
+    from tools.browser import operate_essays_inside
+
+    operate_essays_inside(app.page, app.url)
+    app.page.mouse.move(700, 40)
+    app.page.screenshot(path=str(app.shots / "essays_inside.png"))
+
+
 def test_names_your_own_list_in_chromium(app):
     """The names page's tab "Train on your own list": upload a list, train with a live curve, stop, generate."""
     from tools.browser import operate_own_list

@@ -383,7 +383,9 @@ SHAPES = {
     ),  # --words FILE: one total for the list
     "names train": keys("model_dir", "items", "validation_nats_per_char", "steps"),
     "essays generate": keys("text", "prompt", "note", "precision"),
-    "essays score": keys("chars", "nats_per_char", "bits_per_char"),
+    "essays score": keys("chars", "nats_per_char", "bits_per_char", "total_nats"),
+    "essays cells": keys("features", "chars", "note"),
+    "essays activations": keys("values", "layer", "cell", "note"),
     "skills neighbors": neighbours,
     "skills similarity": keys("similarity"),
     "vae sample": keys("model", "seed", "temperature", "density", "files", also=lambda b: rows("path")(b["files"])),
@@ -400,6 +402,8 @@ SHAPES = {
     ),
     "translate file": lambda body: isinstance(body, list) and all(isinstance(t, str) for t in body),
     "translate bleu": keys("bleu", "chrf", "n", "signature"),
+    "sprites render": keys("shape", "scale", "orientation", "x", "y", "path", "pixels_on"),
+    "sprites sample": keys("n", "seed", "out", "factors"),
 }
 VERBS = sorted(verb_parsers())
 
@@ -502,6 +506,7 @@ def test_verb(fuzz_env, verb, data):
 
 TEXT_READERS = {  # every verb that reads a text file, and how it names the file in its messages
     "essays score": (["essays", "score", "--file"], "{path}"),
+    "essays cells": (["essays", "cells", "--file"], "{path}"),
     "translate file": (["translate", "file", "--src"], "source file {path}"),
     "translate bleu": (["translate", "bleu", "--ref", str(ROOT / "README.md"), "--src"], "source file {path}"),
     "text classify": (["text", "classify", "--file"], "{path}"),

@@ -355,6 +355,29 @@ def check_essays(page, _):
     expect(page.get_by_role("tab", name="Greedy vs sampled")).to_be_visible()
 
 
+def operate_essays_inside(page, url: str) -> None:
+    """The essay page's "Inside the LSTM" tab over the essay just written, and "Your own text, scored" with the
+    recipe example: a cell colours the essay, and both models' nats per character appear."""
+    from playwright.sync_api import expect
+
+    open_page(page, f"{url}/{STEPS['essays'].path}")
+    arm(page)
+    page.get_by_role("tab", name="Inside the LSTM").click()
+    wait_until_idle(page, 2 * TIMEOUT)
+    coloured = page.locator(f"{MAIN} span[title]").filter(has_text=re.compile(r"^.$"))
+    poll(
+        lambda: coloured.first.get_attribute("title", timeout=TIMEOUT),
+        lambda t: re.fullmatch(r"[+-]\d\.\d{3}", t),
+        2 * TIMEOUT,
+        "a character coloured by a cell's activation (its value on hover)",
+    )
+    page.get_by_text("Another voice: a cake recipe").click()
+    wait_until_idle(page, 2 * TIMEOUT)
+    expect(page.get_by_text("5-gram, nats per character")).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(MAIN).get_by_text("Most surprising words")).to_be_visible(timeout=TIMEOUT)
+    assert not exception_shown(page), "exception shown on the essay page's new sections"
+
+
 # ---- skills: query "python"; the neighbour bars show a known neighbour
 
 

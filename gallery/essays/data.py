@@ -22,7 +22,7 @@ ALPHABET = "\n" + "".join(chr(i) for i in range(32, 127))
 DEFAULT_DATA_DIR = DATA_ROOT / "paul_graham"
 CSV_NAME = "paul_graham_essays.csv"
 
-_REPLACEMENTS = {
+REPLACEMENTS = {
     "\u2018": "'",
     "\u2019": "'",
     "\u201c": '"',
@@ -47,7 +47,7 @@ def clean_text(text: str) -> str:
     - anything still outside the alphabet is dropped.
     """
     text = unicodedata.normalize("NFKC", text)
-    text = "".join(_REPLACEMENTS.get(c, c) for c in text)
+    text = "".join(REPLACEMENTS.get(c, c) for c in text)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     text = re.sub(r"\\([" + re.escape(string.punctuation) + r"])", r"\1", text)
     text = "".join(c for c in text if c in _ALLOWED)

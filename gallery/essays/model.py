@@ -84,14 +84,19 @@ def stream(
     top_k: int = 0,
     seed: int = 0,
     top: int = 0,
+    top_p: float = 1.0,
 ) -> Iterator[Step]:
     """Yield generated characters one at a time, carrying the LSTM state (constant work per char).
 
     ``prompt`` must already be in the vocabulary (see :func:`prepare_prompt`).
-    ``temperature`` 0 is greedy decoding. ``top`` > 0 also reports the top next characters.
+    ``temperature`` 0 is greedy decoding. ``top_k`` keeps the k likeliest characters, ``top_p`` (nucleus
+    sampling, Holtzman et al. 2020) the fewest whose probabilities add up to p; both apply after the temperature.
+    ``top`` > 0 also reports the top next characters.
     """
     if temperature < 0 or top_k < 0:
         raise ValueError("Temperature and top-k must not be negative.")
+    if not 0 < top_p <= 1:
+        raise ValueError("Top-p must be above 0 and at most 1 (1 = off).")
     length = max(0, min(int(length), MAX_LENGTH))
     gen = torch.Generator().manual_seed(int(seed))
     ids = torch.tensor([model.vocab.encode(prompt)])  # (1, P)
@@ -101,7 +106,7 @@ def stream(
     chars = model.vocab.chars
     for _ in range(length):
         probs = F.softmax(logits[0], dim=-1)  # (V,) at temperature 1, reported with the character
-        nxt = _pick(logits[0], probs, temperature, top_k, gen)  # (1,)
+        nxt = _pick(logits[0], probs, temperature, top_k, gen, top_p)  # (1,)
         best = []
         if top:
             p, i = torch.topk(probs, top)
@@ -111,7 +116,7 @@ def stream(
         logits, state = model.stepper.step(nxt, state)
 
 
-def _pick(logits, probs, temperature: float, top_k: int, gen):
+def _pick(logits, probs, temperature: float, top_k: int, gen, top_p: float = 1.0):
     """One character index (shape (1,)) from logits (V,): greedy at temperature 0, else sampled.
 
     Same distribution as ``charmodel.pick_next`` and the same draw as ``torch.multinomial``'s
@@ -124,7 +129,18 @@ def _pick(logits, probs, temperature: float, top_k: int, gen):
         probs = F.softmax(logits / temperature, dim=-1)
     if top_k and top_k < len(probs):
         probs = probs.masked_fill(probs < torch.topk(probs, top_k).values[-1], 0.0)
+    if top_p < 1:
+        probs = nucleus(probs, top_p)
     return torch.div(probs, torch.empty_like(probs).exponential_(1, generator=gen)).argmax(-1, keepdim=True)
+
+
+def nucleus(probs, top_p: float):
+    """Zero all but the smallest set of likeliest entries of probs (V,) whose sum reaches ``top_p``
+    (the likeliest is always kept). Not renormalised: the exponential race does not need it."""
+    sorted_p, order = torch.sort(probs, descending=True)
+    before = torch.cumsum(sorted_p, 0) - sorted_p  # (V,) mass of the likelier entries
+    drop = order[before >= top_p * sorted_p.sum()]
+    return probs.index_fill(0, drop, 0.0)
 
 
 def generate(model: EssayModel, prompt: str, **kwargs) -> str:
@@ -154,10 +170,40 @@ def nats_per_char(net: charmodel.CharRNN, ids: torch.Tensor, chunk: int = 1024, 
     return total / (per * streams)
 
 
-def score(model: EssayModel, text: str) -> dict:
-    """Score plain text with the same cleaning as training."""
+def score(model: EssayModel, text: str, per_char: bool = False) -> dict:
+    """Score plain text with the same cleaning as training. With ``per_char``, each predicted character's nats
+    and rank (1 = the model's likeliest) are added; the nats add up to ``total_nats``."""
     cleaned = "".join(c for c in clean_text(text) if c in model.vocab)
     if len(cleaned) < 2:
         raise ValueError("the text has fewer than two usable characters after cleaning")
-    nats = nats_per_char(model.net, torch.tensor(model.vocab.encode(cleaned)))
-    return {"chars": len(cleaned) - 1, "nats_per_char": round(nats, 4), "bits_per_char": round(nats / math.log(2), 4)}
+    ids = torch.tensor(model.vocab.encode(cleaned))
+    nats, ranks = char_nats_and_ranks(model.net, ids)  # (N-1,) each
+    total = float(nats.sum())
+    out = {
+        "chars": len(cleaned) - 1,
+        "nats_per_char": round(total / len(nats), 4),
+        "bits_per_char": round(total / len(nats) / math.log(2), 4),
+        "total_nats": round(total, 4),
+    }
+    if per_char:
+        out["text"] = cleaned
+        out["per_char"] = [
+            {"char": c, "nats": round(float(n), 6), "rank": int(r)}
+            for c, n, r in zip(cleaned[1:], nats.tolist(), ranks.tolist())
+        ]
+    return out
+
+
+@torch.no_grad()
+def char_nats_and_ranks(net: charmodel.CharRNN, ids: torch.Tensor, chunk: int = 2048):
+    """For each of ids[1:], from one pass over the text: its nats (N-1,) float64 and the rank of its
+    probability among all characters (N-1,) int, 1 being the likeliest (ties counted in its favour)."""
+    nats, ranks, state = [], [], None
+    x, y = ids[None, :-1].long(), ids[1:].long()
+    for t in range(0, x.shape[1], chunk):
+        logits, state = net(x[:, t : t + chunk], state=state)  # (1, c, V)
+        logp = F.log_softmax(logits[0].double(), dim=-1)  # (c, V)
+        target = logp.gather(1, y[t : t + chunk, None])  # (c, 1)
+        nats.append(-target[:, 0])
+        ranks.append(1 + (logp > target).sum(1))
+    return torch.cat(nats), torch.cat(ranks)
