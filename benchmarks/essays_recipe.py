@@ -71,10 +71,19 @@ def table(rows: dict[str, dict]) -> str:
 
 
 def load_rows(arms: dict[str, Path]) -> dict[str, dict]:
-    rows = {}
-    for name, path in arms.items():
-        ckpt = torch.load(path, weights_only=True)
-        rows[name] = arm_row(ckpt)
+    ckpts = {name: torch.load(path, weights_only=True) for name, path in arms.items()}
+    rows = {name: arm_row(ckpt) for name, ckpt in ckpts.items()}
+    for (
+        name,
+        row,
+    ) in rows.items():  # an arm that beat its start at once did not keep it: arms from the same start share it
+        if np.isnan(row["start"]):
+            start = ckpts[name]["commands"][-1]["from_step"]
+            known = [r["start"] for n, r in rows.items() if ckpts[n]["commands"][-1]["from_step"] == start]
+            known = [v for v in known if not np.isnan(v)]
+            if known:
+                row["start"] = known[0]
+                row["curve"] = (np.r_[0.0, row["curve"][0]], np.r_[known[0], row["curve"][1]])
     return rows
 
 

@@ -206,6 +206,7 @@ def test_resume_from_the_artifact_alone(essays_dir, tmp_path):
     first = json.loads((out / "card.json").read_text())
     trainer.main(
         [*common, "--out", str(out), "--checkpoint", str(tmp_path / "new.pt"), "--resume", "--schedule", "plateau"]
+        + ["--minutes", "0.02"]
     )  # a new machine: no checkpoint, only the committed artifact
     card = json.loads((out / "card.json").read_text())
     assert card["steps"] > first["steps"] and len(card["commands_run"]) == 2
@@ -265,3 +266,17 @@ def test_the_page_says_when_the_ngram_is_missing(use_smoke_artifacts, tmp_path, 
     at.run()
     assert not at.exception, at.exception
     assert any("python -m trainers.essays --model ngram5" in i.value for i in at.info)
+
+
+def test_a_resumed_plateau_schedule_goes_on_where_the_card_left_it():
+    from trainers.essays import plateau_state
+
+    history = [
+        {"step": 100, "val_nats": 1.30},  # written by the cosine schedule: no rate recorded
+        {"step": 150, "lr": 1e-3, "val_nats": 1.28},  # the best
+        {"step": 200, "lr": 1e-3, "val_nats": 1.29},  # not better: halved
+        {"step": 250, "lr": 5e-4, "val_nats": 1.30},  # not better: halved again
+    ]
+    assert plateau_state(history, 150, 1e-3) == (0.25, 2)
+    assert plateau_state(history[:2], 150, 1e-3) == (1.0, 0)
+    assert plateau_state(history[:1], 100, 1e-3) == (1.0, 0)

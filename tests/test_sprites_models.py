@@ -146,3 +146,14 @@ def test_total_correlation_sees_dependent_codes():
     dependent = torch.randn(256, 1, generator=gen).repeat(1, 4)  # one factor copied into every latent
     tc = lambda mean: objectives.total_correlation(mean, mean, logvar).item()  # noqa: E731 (z at the means)
     assert tc(dependent) > tc(independent) + 1
+
+
+def test_the_disentangling_benchmark_reports_every_model(root, monkeypatch, capsys):
+    from benchmarks import sprites_disentangling
+    from gallery import registry
+
+    monkeypatch.setattr(registry, "PRETRAINED", root)
+    rows = sprites_disentangling.main(["--points", "300", "--votes", "40"])
+    assert set(rows) == {f"sprites-{m}" for m in MODELS}
+    out = capsys.readouterr().out
+    assert "best disentangler" in out and "plain VAE's MIG" in out

@@ -189,12 +189,12 @@ def start_run(args, net, opt, gen, ckpt_path, out) -> Run:
             run.commands.append({"command": args.command, "from_step": run.step})
         return run
     if args.resume and (out / "card.json").is_file():
-        resume_from_artifact(run, out)
+        resume_from_artifact(run, out, args.lr)
     run.commands.append({"command": args.command, "from_step": run.step})
     return run
 
 
-def resume_from_artifact(run: Run, out) -> None:
+def resume_from_artifact(run: Run, out, peak_lr: float) -> None:
     """Start from a committed artifact alone (a new machine has no checkpoint): its weights, its card's history
     and commands; a fresh optimizer. The shapes must match the command's (--hidden, --layers, --embed)."""
     art = load_artifact(out.name, out.parent)
@@ -210,9 +210,24 @@ def resume_from_artifact(run: Run, out) -> None:
         "sample": card["samples"]["0.8"],
         "prompt": card.get("sample_prompt", "The most important thing"),
     }
-    run.best_val = card["metrics"]["validation_nats_per_char"]  # on the whole validation text; re-measured below
     run.best_step = card.get("best_step", run.step)
-    print(f"resuming from the artifact {out} at step {run.step} (fresh optimizer)")
+    run.lr_scale, run.bad_evals = plateau_state(run.history, run.best_step, peak_lr)
+    print(
+        f"resuming from the artifact {out} at step {run.step} (its best weights, from step {run.best_step}; "
+        f"fresh optimizer; learning rate x{run.lr_scale:g})"
+    )
+
+
+def plateau_state(history: list[dict], best_step: int, peak_lr: float) -> tuple[float, int]:
+    """The plateau schedule where a card's history left it: the learning-rate scale (the last evaluation's rate,
+    halved if that evaluation did not beat the best) and the evaluations since the best. 1 and 0 for a card
+    written by the cosine schedule."""
+    rows = [r for r in history if "lr" in r and not r.get("start")]
+    since_best = [r for r in rows if r["step"] > best_step]
+    if not rows:
+        return 1.0, 0
+    scale = rows[-1]["lr"] / peak_lr * (0.5 if since_best else 1.0)
+    return min(1.0, scale), len(since_best)
 
 
 def train(args, corpus: Corpus, vocab_size: int, device, ckpt_path, out) -> Run:
