@@ -64,6 +64,14 @@ DEMOS = (
         picture="Six faces the sharp decoder made from new random codes",
     ),
     Demo(
+        "Disentangling factors",
+        "Move a sprite's true factors and see which latent answers: VAE, β-VAE, FactorVAE and β-TCVAE, scored by MIG.",
+        "pages/13_Disentangling.py",
+        "sprites-beta-tcvae",
+        ":material/category:",
+        emoji="🧩",
+    ),
+    Demo(
         "Résumé classifier",
         "Eight classifiers guess a résumé's job; an honest leaderboard shows the duplicate-row leak.",
         "pages/8_Resume_Classifier.py",
@@ -131,7 +139,7 @@ DEMOS = (
 SECTIONS = {
     "Generate": ("pages/1_Names.py", "pages/2_Essays.py", "pages/4_VAE_Explorer.py"),
     "Embeddings": ("pages/3_Skill_Neighbors.py", "pages/10_Embedding_Maps.py"),
-    "Look inside": ("pages/11_Translate.py", "pages/12_Why_Attention.py"),
+    "Look inside": ("pages/11_Translate.py", "pages/12_Why_Attention.py", "pages/13_Disentangling.py"),
     "Classic lab": (
         "pages/5_Digit_Recognizer.py",
         "pages/6_Clustering.py",

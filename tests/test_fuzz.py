@@ -276,6 +276,9 @@ OVERRIDES = {  # (verb, dest): (always given, values): keeps the expensive valid
     ("digits evaluate", "data_dir"): (True, FOLDER_FIRST),  # MNIST's 10,000 test images: tests/test_digits.py
     ("names train", "seconds"): (True, st.sampled_from(["1", "0", "-1", "0.5", "nan", "inf", "3601", "1e9", "x"])),
     ("names train", "threads"): (False, st.sampled_from(["1", "0", "-1", "x", ""])),  # 10**9 threads: not here
+    # the published counts take minutes a model (the cards hold those figures): small counts, the same checks
+    ("sprites metrics", "points"): (True, mostly(st.integers(100, 400).map(str), st.sampled_from(["99", "0", "x"]))),
+    ("sprites metrics", "votes"): (True, mostly(st.integers(2, 40).map(str), st.sampled_from(["1", "10001", "-3"]))),
 }
 
 
@@ -404,6 +407,13 @@ SHAPES = {
     "translate bleu": keys("bleu", "chrf", "n", "signature"),
     "sprites render": keys("shape", "scale", "orientation", "x", "y", "path", "pixels_on"),
     "sprites sample": keys("n", "seed", "out", "factors"),
+    "sprites encode": keys(
+        "model", "latents", "n", "note", "files", also=lambda b: rows("file", "mean", "logvar")(b["files"])
+    ),
+    "sprites traverse": keys(
+        "model", "latent", "code", "values", "files", also=lambda b: rows("value", "path")(b["files"])
+    ),
+    "sprites metrics": keys("model", "mig", "factorvae_score", "mi_matrix", "reconstruction_nll", "kl_total", "counts"),
 }
 VERBS = sorted(verb_parsers())
 

@@ -668,6 +668,33 @@ def check_why_attention(page, _):
     assert {"LSTM encoder-decoder", "ConvS2S", "21+"} <= set(texts), texts
 
 
+# ---- disentangling: move the sprite to the right; the sprite is redrawn and the page names the latent that moved
+
+
+def act_disentangling(page):
+    from playwright.sync_api import expect
+
+    assert not page.get_by_text("This demo's model is unavailable").count(), "no sprites model: the rebuild message"
+    expect(page.locator(MAIN).get_by_text("Move a factor and watch which bar answers")).to_be_visible(timeout=TIMEOUT)
+    before = first_image_src(page)
+    thumb = widget(page, "stSlider", "x position").get_by_role("slider")
+    thumb.focus()
+    thumb.press("End")  # x = 1: the right edge
+    return before
+
+
+def check_disentangling(page, before):
+    from playwright.sync_api import expect
+
+    image = page.locator(f"{MAIN} [data-testid='stImage'] img").first
+    expect(image).not_to_have_attribute("src", before, timeout=TIMEOUT)  # the sprite, drawn at its new place
+    moved = page.locator(MAIN).get_by_text(re.compile(r"^Since the last change of a factor, z\d+ moved most"))
+    expect(moved).to_be_visible(timeout=TIMEOUT)  # the code's bars were recomputed, the old ones kept in grey
+    wait_until_idle(page)
+    chart = page.locator(f"{MAIN} [data-testid='stPlotlyChart']").first
+    expect_chart_text(chart, lambda t: t == "before the last change")  # the grey bars' legend
+
+
 STEPS = {
     "home": Step("", act_home, check_home),
     "names": Step("Names", act_names, check_names),
@@ -682,6 +709,7 @@ STEPS = {
     "maps": Step("Embedding_Maps", act_maps, check_maps),
     "translate": Step("Translate", act_translate, check_translate),
     "why_attention": Step("Why_Attention", act_why_attention, check_why_attention),
+    "disentangling": Step("Disentangling", act_disentangling, check_disentangling),
 }
 PAGES = {name: step.path for name, step in STEPS.items()}  # every page's URL path, "" for the landing page
 

@@ -62,7 +62,9 @@ def picture(v: View) -> None:
     active = v.model.active_dims()
     st.caption(
         f"{active} of {v.latent} latent dimensions are active (average KL above 0.01 nats on held-out images); "
-        "the sliders are the busiest ones first. A VAE switches off the dimensions it does not need."
+        "the sliders are the busiest ones first. A VAE switches off the dimensions it does not need. Each slider "
+        "mixes several changes because nothing in training asks one dimension to hold one factor: "
+        "[Disentangling factors](Disentangling) measures it on sprites whose true factors are known."
     )
 
 
