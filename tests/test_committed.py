@@ -70,7 +70,12 @@ def test_essay_card_meets_the_floors():
     assert nats < card["baselines"]["unigram"]["nats_per_char"]
 
 
-ESSAY_FLOORS_UNMET = "FILLED IN BELOW"
+ESSAY_NATS_UNMET = (
+    "validation 1.2004 nats/char after 1,850 steps (926 more than the first LSTM's 924, 121 minutes on one shared "
+    "CPU thread from the committed artifact, plateau schedule at 1e-3 halved to 2.5e-4, dropout 0.1: the paired "
+    "arms chose it over dropout 0.3 and weight drop 0.2); still improving (1.2413 -> 1.2350 on the evaluation "
+    "text over the last 200 steps); the run resumes from the committed artifact"
+)
 
 
 def test_essay_card_holds_the_second_round():
@@ -90,12 +95,11 @@ def test_essay_cells_floor():
     assert found["parentheses"]["held_out_auc"] >= 0.85 and found["quotes"]["held_out_auc"] >= 0.85
 
 
-@pytest.mark.xfail(strict=True, reason=ESSAY_FLOORS_UNMET)
+@pytest.mark.xfail(strict=True, reason=ESSAY_NATS_UNMET)
 def test_essay_validation_floor_of_the_second_round():
     assert essays.load().card["metrics"]["validation_nats_per_char"] <= 1.17
 
 
-@pytest.mark.xfail(strict=True, reason=ESSAY_FLOORS_UNMET)
 def test_essay_word_floor():
     assert essays.load().card["metrics"]["known_word_share"]["share"] >= 0.96
 
@@ -130,3 +134,39 @@ def test_readme_model_table_matches_the_cards():
     readme = (registry.PRETRAINED.parent / "README.md").read_text(encoding="utf-8")
     for row in rows():
         assert row in readme, f"README's model table is stale; regenerate it with python -m tools.model_table: {row}"
+
+
+SPRITE_MODELS = ("vae", "beta-vae", "factor-vae", "beta-tcvae")
+
+
+def sprite_metrics(kind: str) -> dict:
+    return registry.read_json(registry.PRETRAINED / f"sprites-{kind}" / "card.json")["metrics"]
+
+
+@pytest.mark.parametrize("kind", SPRITE_MODELS)
+def test_sprite_cards_are_scored_as_disentanglement_lib_scores(kind):
+    """Issue 35: held-out sprites, MIG on 10,000 points, the FactorVAE score with the published vote counts."""
+    m = sprite_metrics(kind)
+    assert m["mig_points"] == 10_000 and m["factorvae_counts"]["published"]
+    assert 0 <= m["mig"] <= 1 and 0 <= m["factorvae_score"] <= 1 and len(m["kl_per_latent"]) == 10
+
+
+SPRITES_FLOORS_UNMET = (
+    "after 15 minutes each on one shared CPU thread at 32x32 (5,881-12,344 of disentanglement_lib's 300,000 steps, "
+    "Adam 1e-4), the best disentangler's MIG is beta-TCVAE's 0.154 (FactorVAE score 0.52), below the plain VAE's "
+    "0.160 (0.764); beta-VAE (beta 4) 0.028 (0.35), FactorVAE (gamma 40) 0.095 (0.69). At 4% of the published "
+    "budget the KL pressure has only begun to separate x and y (beta-TCVAE's MIG per factor: x 0.43, y 0.30, scale "
+    "0.03); the runs resume from the committed artifacts"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=SPRITES_FLOORS_UNMET)
+def test_the_best_disentangler_meets_the_floor():
+    best = max(("beta-vae", "factor-vae", "beta-tcvae"), key=lambda k: sprite_metrics(k)["mig"])
+    assert sprite_metrics(best)["mig"] >= 0.25 and sprite_metrics(best)["factorvae_score"] >= 0.75
+
+
+@pytest.mark.xfail(strict=True, reason=SPRITES_FLOORS_UNMET)
+def test_the_plain_vae_is_less_disentangled_than_each_of_the_others():
+    vae = sprite_metrics("vae")["mig"]
+    assert all(vae < sprite_metrics(k)["mig"] for k in ("beta-vae", "factor-vae", "beta-tcvae"))
