@@ -263,4 +263,18 @@ def test_low_precision_log_probs_stay_close_to_float32(float32_reference, precis
         lowered_model = essays.EssayModel(model.net, model.vocab, model.card, precision)
         assert lowered_model.precision == precision
         for prompt, text in greedy.items():
-            assert essays.generate(lowered_model, prompt, length=len(text), temperature=0) == text
+            lowered_text = essays.generate(lowered_model, prompt, length=len(text), temperature=0)
+            assert_same_greedy_but_for_a_near_tie(model, prompt, text, lowered_text, max_bound)
+
+
+def assert_same_greedy_but_for_a_near_tie(model, prompt: str, text: str, lowered: str, bound: float) -> None:
+    """Greedy texts agree, or part where float32 itself nearly tied: its log-probabilities of the two characters
+    chosen there differ by less than the precision's largest log-probability error."""
+    if lowered == text:
+        return
+    at = next(i for i, (a, b) in enumerate(zip(text, lowered)) if a != b)
+    with torch.no_grad():
+        logits, _ = model.net(torch.tensor([model.vocab.encode(prompt + text[:at])]))
+    log_probs = F.log_softmax(logits[0, -1], -1)
+    gap = log_probs[model.vocab.encode(text[at])[0]] - log_probs[model.vocab.encode(lowered[at])[0]]
+    assert 0 <= gap.item() < bound, (at, text[at], lowered[at], gap.item())
