@@ -21,19 +21,14 @@ def load_ngram():
     return yours.load_ngram()
 
 
-@st.cache_data(max_entries=4, show_spinner="Reading the text cell by cell ...")
+@st.cache_resource(max_entries=4, show_spinner="Reading the text cell by cell ...")
 def read(text: str):
-    """The text's trace: every cell after every character (see gallery.essays.cells), cached per text."""
-    from gallery.essays import cells
+    """The text's trace: every cell after every character (see gallery.essays.cells), cached per text and shared
+    (read only: nothing mutates it), so a rerun that shows another cell copies no arrays."""
+    from gallery.essays import cells, yours
 
     model = load()
-    return cells.read(model.net, model.vocab, text, max_chars=cells_limit())
-
-
-def cells_limit() -> int:
-    from gallery.essays import yours
-
-    return yours.MAX_CHARS
+    return cells.read(model.net, model.vocab, text, max_chars=yours.MAX_CHARS)
 
 
 def found_cells(card: dict) -> dict:
